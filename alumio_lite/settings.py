@@ -1,0 +1,220 @@
+"""alumio-lite settings. Every knob is an environment variable with a safe default.
+
+The defaults run everything on one machine with nothing but Python: a SQLite file and
+Celery's filesystem broker under ./var. Production sets DATABASE_URL and CELERY_BROKER_URL.
+"""
+import os
+from pathlib import Path
+
+import dj_database_url
+from django.core.management.utils import get_random_secret_key
+
+from .env import env, envbool, envint, envlist
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = Path(env("ALUMIO_VAR_DIR", str(BASE_DIR / "var")))
+VAR_DIR.mkdir(parents=True, exist_ok=True)
+
+DEBUG = envbool("DEBUG", False)
+
+
+def _secret_key() -> str:
+    """SECRET_KEY from the environment, else one generated once and kept in var/."""
+    if env("SECRET_KEY"):
+        return env("SECRET_KEY")
+    key_file = VAR_DIR / "secret_key"
+    if not key_file.exists():
+        key_file.write_text(get_random_secret_key())
+        key_file.chmod(0o600)
+    return key_file.read_text().strip()
+
+
+SECRET_KEY = _secret_key()
+
+# Fernet keys for secrets stored in the database (API keys, client secrets, tokens).
+# A comma-separated list: the first encrypts, all decrypt, so keys can be rotated with
+# `manage.py rotate_encryption_key`. Without it a key is derived from SECRET_KEY.
+ENCRYPTION_KEYS = envlist("ENCRYPTION_KEYS")
+
+ALLOWED_HOSTS = envlist("ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]")
+CSRF_TRUSTED_ORIGINS = envlist("CSRF_TRUSTED_ORIGINS")
+# Public address of the dashboard, used to build OAuth redirect URIs behind a proxy.
+PUBLIC_BASE_URL = env("PUBLIC_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "django_htmx",
+    "django_celery_beat",
+    "alumio_lite",  # site-wide management commands (start, worker_alive)
+    "clients",
+    "connections",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+]
+
+ROOT_URLCONF = "alumio_lite.urls"
+WSGI_APPLICATION = "alumio_lite.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+DATABASES = {
+    "default": dj_database_url.parse(
+        env("DATABASE_URL", f"sqlite:///{VAR_DIR / 'alumio-lite.sqlite3'}"),
+        conn_max_age=envint("DATABASE_CONN_MAX_AGE", 0),
+    )
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # WAL lets the dashboard read while the worker writes; IMMEDIATE transactions take the
+    # write lock up front, which is what select_for_update() gives on PostgreSQL.
+    DATABASES["default"]["OPTIONS"] = {
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 30,
+    }
+    # A file (not :memory:) so live_server threads and worker processes share it; one per
+    # test process so parallel runs never collide.
+    DATABASES["default"].setdefault("TEST", {})["NAME"] = str(VAR_DIR / f"test-{os.getpid()}.sqlite3")
+else:
+    # One test database per test process here too: a leftover or a parallel run never collides.
+    DATABASES["default"].setdefault("TEST", {})["NAME"] = f"test_{DATABASES['default']['NAME']}_{os.getpid()}"
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "home"
+LOGOUT_REDIRECT_URL = "login"
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = env("TIME_ZONE", "UTC")
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STATIC_ROOT = Path(env("STATIC_ROOT", str(VAR_DIR / "staticfiles")))
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+# Hashed, compressed file names for long caching in production (the Docker image sets
+# STATIC_MANIFEST=1 after collectstatic); plain names locally and in tests, where
+# whitenoise finds the files in static/ without a collectstatic step.
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        if envbool("STATIC_MANIFEST", False)
+        else "django.contrib.staticfiles.storage.StaticFilesStorage"
+    },
+}
+WHITENOISE_USE_FINDERS = not envbool("STATIC_MANIFEST", False)
+
+# Security: strict once the public address is HTTPS. A local run on http://127.0.0.1 cannot
+# use Secure cookies, so those follow PUBLIC_BASE_URL unless set explicitly.
+_HTTPS = PUBLIC_BASE_URL.startswith("https://")
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SECURE = envbool("SESSION_COOKIE_SECURE", _HTTPS)
+CSRF_COOKIE_SECURE = envbool("CSRF_COOKIE_SECURE", _HTTPS)
+SECURE_SSL_REDIRECT = envbool("SECURE_SSL_REDIRECT", _HTTPS and not DEBUG)
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]  # container health checks speak plain HTTP
+SECURE_HSTS_SECONDS = envint("SECURE_HSTS_SECONDS", 31536000 if _HTTPS and not DEBUG else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = envbool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+SECURE_HSTS_PRELOAD = envbool("SECURE_HSTS_PRELOAD", False)
+# Joining the browsers' HSTS preload list binds every subdomain of the operator's domain for
+# months; that is the operator's call (set SECURE_HSTS_PRELOAD=1), so its reminder is silenced.
+SILENCED_SYSTEM_CHECKS = envlist("SILENCED_SYSTEM_CHECKS", "security.W021")
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+if envbool("BEHIND_PROXY", False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+if PUBLIC_BASE_URL not in CSRF_TRUSTED_ORIGINS and PUBLIC_BASE_URL.startswith("https://"):
+    CSRF_TRUSTED_ORIGINS.append(PUBLIC_BASE_URL)
+
+# Celery. The default broker is kombu's filesystem transport: no server to run.
+BROKER_DIR = VAR_DIR / "broker"
+CELERY_BROKER_URL = env("CELERY_BROKER_URL", "filesystem://")
+if CELERY_BROKER_URL.startswith("filesystem://"):
+    for sub in ("queue", "processed", "control"):
+        (BROKER_DIR / sub).mkdir(parents=True, exist_ok=True)
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "data_folder_in": str(BROKER_DIR / "queue"),
+        "data_folder_out": str(BROKER_DIR / "queue"),
+        "processed_folder": str(BROKER_DIR / "processed"),
+        "store_processed": False,
+        "control_folder": str(BROKER_DIR / "control"),
+        # How often an idle worker looks for new messages (seconds).
+        "polling_interval": float(env("CELERY_BROKER_POLLING_INTERVAL", "0.1")),
+    }
+CELERY_TASK_IGNORE_RESULT = True  # state lives in our own tables, not in a result backend
+CELERY_TASK_ACKS_LATE = True  # a task whose worker dies is delivered again...
+CELERY_TASK_REJECT_ON_WORKER_LOST = True  # ...including when the process is killed
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_ALWAYS_EAGER = envbool("CELERY_TASK_ALWAYS_EAGER", False)
+CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+CELERY_TIMEZONE = TIME_ZONE
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+
+# Engine and logging knobs.
+REQUEST_LOG_BODY_LIMIT = envint("REQUEST_LOG_BODY_LIMIT", 10_000)  # bytes kept per body
+HTTP_CONNECT_TIMEOUT = float(env("HTTP_CONNECT_TIMEOUT", "5"))
+HTTP_READ_TIMEOUT = float(env("HTTP_READ_TIMEOUT", "30"))
+HTTP_MAX_RESPONSE_BYTES = envint("HTTP_MAX_RESPONSE_BYTES", 20_000_000)
+PAGINATION_PAGE_CAP = envint("PAGINATION_PAGE_CAP", 10_000)
+# Retries in clients.http: 5xx and connection errors (idempotent requests only), and 429 waits,
+# bounded in number and in total seconds before RateLimited is raised.
+HTTP_MAX_RETRIES = envint("HTTP_MAX_RETRIES", 3)
+HTTP_RETRY_BACKOFF = float(env("HTTP_RETRY_BACKOFF", "0.5"))  # seconds, doubled per attempt, plus jitter
+HTTP_MAX_RATE_LIMIT_RETRIES = envint("HTTP_MAX_RATE_LIMIT_RETRIES", 5)
+HTTP_MAX_RATE_LIMIT_WAIT = float(env("HTTP_MAX_RATE_LIMIT_WAIT", "120"))
+# Picqer wants a contact in the User-Agent; an HTTP Client's own "User-Agent contact" wins.
+PICQER_USER_AGENT_CONTACT = env("PICQER_USER_AGENT_CONTACT", "")
+RETENTION_DAYS_TASKS = envint("RETENTION_DAYS_TASKS", 30)
+RETENTION_DAYS_RUNS = envint("RETENTION_DAYS_RUNS", 30)
+RETENTION_DAYS_REQUEST_LOGS = envint("RETENTION_DAYS_REQUEST_LOGS", 14)
+STUCK_TASK_TIMEOUT_MINUTES = envint("STUCK_TASK_TIMEOUT_MINUTES", 15)
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {"redact": {"()": "clients.redaction.RedactingFilter"}},
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact"]}
+    },
+    "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
+    "loggers": {"django.db.backends": {"level": "WARNING"}},
+}

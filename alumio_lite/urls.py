@@ -1,0 +1,23 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+from django.views.generic import RedirectView
+
+from connections.views import dashboard
+
+from . import views
+
+admin.site.site_header = "alumio-lite administration"
+admin.site.site_title = "alumio-lite admin"
+
+urlpatterns = [
+    path("", dashboard.home, name="home"),
+    path("healthz", views.healthz, name="healthz"),
+    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("clients/", include("clients.urls")),
+    path("", include("connections.urls")),
+    # One sign-in page for everything: the admin's own login form redirects to it.
+    path("admin/login/", RedirectView.as_view(pattern_name="login", query_string=True)),
+    path("admin/", admin.site.urls),
+]

@@ -1,0 +1,201 @@
+"""Benchmark: a route moving N entities (100 a page) from a local fake Picqer to a local fake Pipedrive.
+
+    /work/venv/bin/python benchmarks/bench_route.py [--entities 20000] [--small 2000]
+
+Measured in one go, against the same two fake servers on 127.0.0.1:
+1. a plain `requests` script making the same calls sequentially (GET every page, POST every entity);
+2. the route run by 1 real `celery worker` process (concurrency 1);
+3. the same with 2 `celery worker` processes (concurrency 1 each): one reads pages while the other
+   publishes, then both publish (their claims never overlap);
+and the peak RSS (VmHWM) of a fresh worker's pool process after a run of `--small` and of N entities.
+
+Everything lives in a temporary directory: a SQLite database (or BENCH_DATABASE_URL, which will be
+migrated and filled, so give it an empty database) and the filesystem broker (or BENCH_BROKER_URL).
+Prints figures; it asserts nothing (speed is not a test).
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(BASE_DIR))
+
+
+def configure(tmp: Path) -> dict:
+    """Environment shared by this process and the workers: database, broker, var dir."""
+    env = {
+        "ALUMIO_VAR_DIR": str(tmp / "var"),
+        "DATABASE_URL": os.environ.get("BENCH_DATABASE_URL", f"sqlite:///{tmp / 'bench.sqlite3'}"),
+        "CELERY_BROKER_URL": os.environ.get("BENCH_BROKER_URL", "filesystem://"),
+        "DJANGO_SETTINGS_MODULE": "alumio_lite.settings",
+        "LOG_LEVEL": "WARNING",
+    }
+    os.environ.update(env)
+    return env
+
+
+def plain_script(source, destination, token: str, key: str) -> float:
+    """What a hand-written integration would do: read every page, post every record, in sequence."""
+    import requests
+
+    session = requests.Session()
+    session.auth = (key, "")
+    session.headers["User-Agent"] = "alumio-lite bench (ops@example.com)"
+    post = requests.Session()
+    started = time.perf_counter()
+    offset = 0
+    while True:
+        page = session.get(f"{source.base_uri}/customers", params={"offset": offset}, timeout=30)
+        page.raise_for_status()
+        records = page.json()
+        for record in records:
+            reply = post.post(f"{destination.base_uri}/v1/persons", json={"name": record["name"],
+                              "email": record["email"]}, headers={"x-api-token": token}, timeout=30)
+            reply.raise_for_status()
+        if len(records) < 100:
+            break
+        offset += len(records)
+    return time.perf_counter() - started
+
+
+class Worker:
+    def __init__(self, env: dict, log: Path, name: str):
+        self.log = open(log, "ab")
+        cmd = [sys.executable, "-m", "celery", "-A", "alumio_lite", "worker", "--loglevel=WARNING",
+               "--concurrency=1", "--without-gossip", "--without-mingle", f"--hostname={name}@%h"]
+        self.proc = subprocess.Popen(cmd, cwd=BASE_DIR, env={**os.environ, **env}, stdout=self.log,
+                                     stderr=subprocess.STDOUT, start_new_session=True)
+        self.log_path = log
+
+    def wait_ready(self) -> None:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            # the worker prints "ready." at INFO only; at WARNING wait for its pool child instead
+            if self.children():
+                time.sleep(1.0)
+                return
+            if self.proc.poll() is not None:
+                raise RuntimeError(self.log_path.read_text()[-2000:])
+            time.sleep(0.1)
+        raise TimeoutError("worker not ready")
+
+    def children(self) -> list[int]:
+        found = []
+        for entry in Path("/proc").iterdir():
+            if entry.name.isdigit():
+                try:
+                    stat = (entry / "stat").read_text()
+                except OSError:
+                    continue
+                if int(stat.rsplit(")", 1)[1].split()[1]) == self.proc.pid:
+                    found.append(int(entry.name))
+        return found
+
+    def peak_rss_mb(self) -> dict[str, float]:
+        """VmHWM (peak resident set) of the main process and of its pool process, in MB."""
+        out = {}
+        for label, pid in [("main", self.proc.pid)] + [("pool", pid) for pid in self.children()]:
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                if line.startswith("VmHWM:"):
+                    out[label] = max(out.get(label, 0), int(line.split()[1]) / 1024)
+        return out
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(30)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+        self.log.close()
+
+
+def run_route(pipeline, env: dict, tmp: Path, workers: int, label: str, total: int) -> tuple[float, list]:
+    from connections import tasks as jobs
+    from connections.models import Run, Task
+
+    Task.objects.all().delete()
+    Run.objects.all().delete()
+    pipeline.destination.published.clear()
+    started_workers = [Worker(env, tmp / f"{label}-{i}.log", f"{label}-{i}") for i in range(workers)]
+    for worker in started_workers:
+        worker.wait_ready()
+    started = time.perf_counter()
+    run = jobs.start_run(pipeline.incoming)
+    deadline = time.monotonic() + 1800
+    while time.monotonic() < deadline:
+        done = Task.objects.filter(status=Task.Status.FINISHED).count()
+        if done >= total:
+            break
+        run.refresh_from_db()
+        if run.status == "failed":
+            raise RuntimeError(f"run failed: {run.error}")
+        time.sleep(0.05)
+    elapsed = time.perf_counter() - started
+    bad = Task.objects.exclude(status=Task.Status.FINISHED).count()
+    if bad or len(pipeline.destination.published) < total:
+        raise RuntimeError(f"{bad} tasks not finished, {len(pipeline.destination.published)} published")
+    memory = [w.peak_rss_mb() for w in started_workers]
+    for worker in started_workers:
+        worker.stop()
+    return elapsed, memory
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--entities", type=int, default=20_000)
+    parser.add_argument("--small", type=int, default=2_000)
+    args = parser.parse_args()
+
+    tmp = Path(tempfile.mkdtemp(prefix="bench-route-"))
+    env = configure(tmp)
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    from tests.engine.conftest import build_pipeline
+    from tests.fakes.platforms import FakePicqer, FakePipedrive
+
+    database = os.environ["DATABASE_URL"].split(":", 1)[0]
+    broker = os.environ["CELERY_BROKER_URL"].split(":", 1)[0]
+    print(f"bench_route: {args.entities} entities, 100 a page; database {database}, broker {broker}; "
+          f"workers: separate `celery worker` processes, --concurrency=1 each")
+    with FakePicqer(records=args.entities, keep_requests=False) as source, \
+            FakePipedrive(keep_requests=False) as destination:
+        pipeline = build_pipeline(source, destination, name="bench", log_requests=False)
+
+        plain = plain_script(source, destination, destination.api_token, source.api_key)
+        destination.published.clear()
+        print(f"plain requests script : {plain:7.2f} s  {args.entities / plain:8.0f} entities/s")
+
+        source.total = args.small
+        _small_time, small_memory = run_route(pipeline, env, tmp, 1, "small", args.small)
+
+        source.total = args.entities
+        one, big_memory = run_route(pipeline, env, tmp, 1, "one", args.entities)
+        print(f"route, 1 worker       : {one:7.2f} s  {args.entities / one:8.0f} entities/s  "
+              f"{one / plain:5.2f}x the plain script (target <= 2x)")
+        two, _ = run_route(pipeline, env, tmp, 2, "two", args.entities)
+        print(f"route, 2 workers      : {two:7.2f} s  {args.entities / two:8.0f} entities/s  "
+              f"{two / plain:5.2f}x the plain script; {one / two:4.2f}x faster than 1 worker")
+
+        small_pool, big_pool = small_memory[0].get("pool", 0), big_memory[0].get("pool", 0)
+        print(f"worker peak RSS (pool process) : {small_pool:6.1f} MB at {args.small} entities, "
+              f"{big_pool:6.1f} MB at {args.entities} entities "
+              f"({(big_pool / small_pool - 1) * 100:+.1f}%, target within 20%)")
+        print(f"worker peak RSS (main process) : {small_memory[0].get('main', 0):6.1f} MB, "
+              f"{big_memory[0].get('main', 0):6.1f} MB")
+    print(f"(logs and database in {tmp})")
+
+
+if __name__ == "__main__":
+    main()

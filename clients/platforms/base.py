@@ -1,0 +1,254 @@
+"""The shapes every platform is declared with: fields, entities, OAuth endpoints, auth and paging.
+
+A platform is data (see picqer.py ... copper.py); code lives here and in clients.http only
+where data cannot say it. Adding a sixth platform means one new module plus its catalog.
+"""
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+
+CATALOG_DIR = Path(__file__).resolve().parent / "catalogs"
+
+
+@dataclass(frozen=True)
+class Field:
+    """One setting of an HTTP Client, named exactly as Alumio's docs name it."""
+
+    name: str  # key in HttpClient.settings / HttpClient.secrets, e.g. "api_key"
+    label: str  # e.g. "API Key"
+    secret: bool = False  # stored encrypted, write-only in forms, redacted everywhere
+    required: bool = True
+    default: str = ""
+    help_text: str = ""
+    kind: str = "text"  # text, url, choice
+    choices: tuple[tuple[str, str], ...] = ()
+    header_bound: bool = False  # sent in an HTTP header: must be ASCII without CR/LF
+    # Only shown and required when another field has one of these values,
+    # e.g. {"auth_type": ("oauth2",)} for Copper's OAuth fields.
+    show_if: dict[str, tuple[str, ...]] | None = None
+
+
+@dataclass(frozen=True)
+class Entity:
+    """One endpoint of a platform's API, as its reference names it."""
+
+    key: str  # stable: "<METHOD> <path template>", unique within the platform
+    name: str  # as the docs call it, e.g. "Get single customer"
+    group: str  # the API's section, e.g. "Customers"
+    method: str  # GET, POST, PUT, PATCH, DELETE
+    path: str  # template relative to the base URI, e.g. "/customers/{idcustomer}"
+    path_params: tuple[str, ...] = ()
+    # {"name", "required", "type"}; dicts are unhashable, so hashing an Entity skips them.
+    query_params: tuple[dict, ...] = field(default=(), hash=False)
+    has_body: bool = False
+    paginated: bool = False
+    pagination: str | None = None  # name of a strategy in clients.pagination
+    deprecated: bool = False
+    replacement: str | None = None  # e.g. Pipedrive v1 -> "DELETE /activities/{id}" (v2)
+    read_via_post: bool = False  # reads that use POST (Copper search, Timely reports)
+    extras: dict = field(default_factory=dict, hash=False, compare=False)
+
+    @property
+    def is_read(self) -> bool:
+        return self.method == "GET" or self.read_via_post
+
+    @property
+    def subscriber(self) -> bool:
+        """Offered by the platform's Subscriber (incoming)."""
+        return self.is_read
+
+    @property
+    def publisher(self) -> bool:
+        """Offered by the platform's Publisher (outgoing)."""
+        return not self.is_read
+
+
+@dataclass(frozen=True)
+class OAuth:
+    """Where a platform's OAuth 2.0 endpoints are; each can be overridden by a client field."""
+
+    authorize_url: str
+    token_url: str
+    authorize_url_field: str = "authorize_url"
+    token_url_field: str = "token_url"
+    scopes_field: str | None = None
+    default_scopes: tuple[str, ...] = ()
+    pkce: bool = True
+    callback_method: str = "GET"  # Copper calls back with a POST
+    # Fields that must have these values for OAuth to apply (Copper: auth_type == oauth2).
+    when: dict[str, tuple[str, ...]] | None = None
+
+
+@dataclass(frozen=True)
+class RateLimit:
+    """The headers a platform uses to say when a limited client may call again."""
+
+    retry_after_header: str | None = "Retry-After"
+    reset_header: str | None = None  # e.g. "X-RateLimit-Reset"
+    reset_is_epoch: bool = False  # reset header holds a Unix time (else seconds to wait)
+    remaining_header: str | None = None
+    default_wait: float = 20.0  # seconds, when a 429 says nothing
+
+
+@dataclass(frozen=True)
+class Platform:
+    slug: str  # "picqer"
+    label: str  # "Picqer"
+    fields: tuple[Field, ...]
+    auth: str  # a strategy in clients.auth.STRATEGIES: basic_key, pipedrive, connectwise, bearer, copper
+    publisher_methods: tuple[str, ...] = ("POST", "PUT", "DELETE")
+    method_first: bool = False  # Timely and Copper: the Method comes first and narrows entities
+    oauth: OAuth | None = None
+    rate_limit: RateLimit = RateLimit()
+    default_pagination: str | None = None
+    test_entity: str | None = None  # key of a cheap authenticated GET for "Test connection"
+    default_headers: dict[str, str] = field(default_factory=dict, hash=False, compare=False)
+    # Headers that depend on the HTTP Client's settings (Picqer's User-Agent contact); they
+    # override default_headers. Extension point: a function of the client's settings.
+    client_headers: Callable[[Mapping[str, str]], dict[str, str]] | None = field(
+        default=None, hash=False, compare=False
+    )
+
+    def headers_for(self, settings: Mapping[str, str] | None) -> dict[str, str]:
+        """The non-credential headers every request of a client with `settings` carries."""
+        headers = dict(self.default_headers)
+        if self.client_headers is not None:
+            headers.update(self.client_headers(settings or {}))
+        return headers
+
+    @property
+    def client_label(self) -> str:
+        return f"{self.label} HTTP Client"
+
+    @property
+    def subscriber_label(self) -> str:
+        return f"{self.label} Subscriber"
+
+    @property
+    def publisher_label(self) -> str:
+        return f"{self.label} Publisher"
+
+    def field(self, name: str) -> Field:
+        return next(f for f in self.fields if f.name == name)
+
+    @property
+    def secret_fields(self) -> tuple[Field, ...]:
+        return tuple(f for f in self.fields if f.secret)
+
+    def uses_oauth(self, settings: dict) -> bool:
+        """True when this client authenticates with OAuth tokens (Timely; Copper in OAuth mode)."""
+        if self.oauth is None:
+            return False
+        return all(settings.get(k) in values for k, values in (self.oauth.when or {}).items())
+
+    @cached_property
+    def catalog(self) -> Catalog:
+        return Catalog.load(CATALOG_DIR / f"{self.slug}.json")
+
+
+class UnknownEntity(LookupError):
+    pass
+
+
+class Catalog:
+    """A platform's entities, loaded once from its generated JSON file."""
+
+    def __init__(self, entities: list[Entity]):
+        self.entities = entities
+        self._by_key = {e.key: e for e in entities}
+        self._by_name = {}
+        for e in entities:
+            # A name shared by a deprecated and a current entity (Pipedrive v1/v2) means the current one.
+            known = self._by_name.get(e.name.lower())
+            if known is None or (known.deprecated and not e.deprecated):
+                self._by_name[e.name.lower()] = e
+        # Precomputed once so a search over ConnectWise's 3,000 entities is one pass of `in` tests.
+        self._index = [(e, e.name.lower(), f"{e.name}\n{e.group}\n{e.key}".lower()) for e in entities]
+
+    @classmethod
+    def load(cls, path: Path) -> Catalog:
+        if not path.exists():
+            return cls([])
+        rows = json.loads(path.read_text())["entities"]
+        entities = []
+        for row in rows:
+            row = dict(row)
+            row["path_params"] = tuple(row.get("path_params", ()))
+            row["query_params"] = tuple(row.get("query_params", ()))
+            entities.append(Entity(**row))
+        return cls(entities)
+
+    def get(self, key_or_name: str) -> Entity:
+        """By stable key, or by name as the docs call it (case-insensitive)."""
+        entity = self._by_key.get(key_or_name) or self._by_name.get(key_or_name.lower())
+        if entity is None:
+            raise UnknownEntity(f"unknown entity {key_or_name!r}")
+        return entity
+
+    def search(
+        self,
+        text: str = "",
+        method: str | None = None,
+        role: str | None = None,
+        include_deprecated: bool = False,
+        limit: int | None = None,
+    ) -> list[Entity]:
+        """Entities whose name, group or key contain every word of `text` (case-insensitive).
+
+        `role` is "subscriber" (reads, incl. reads via POST) or "publisher" (writes); `method`
+        narrows to one HTTP method. Deprecated entities (Pipedrive v1) only when asked for.
+        Names starting with the text come first, then names containing it, then names
+        containing every word, then matches on group or path only; each in catalog order.
+        """
+        if role not in (None, "subscriber", "publisher"):
+            raise ValueError(f"role must be 'subscriber' or 'publisher', not {role!r}")
+        needle = " ".join(text.lower().split())
+        words = needle.split()
+        method = method.upper() if method else None
+        want_read = {None: None, "subscriber": True, "publisher": False}[role]
+        # Four buckets instead of a sort: each keeps catalog order.
+        buckets: tuple[list[Entity], ...] = ([], [], [], [])
+        for entity, name, hay in self._index:
+            if method and entity.method != method:
+                continue
+            if entity.deprecated and not include_deprecated:
+                continue
+            if want_read is not None and entity.is_read is not want_read:
+                continue
+            if not words or name.startswith(needle):
+                buckets[0].append(entity)
+            elif not all(w in hay for w in words):
+                continue
+            elif needle in name:
+                buckets[1].append(entity)
+            else:  # every word in the name beats a match on the group or path only
+                buckets[2 if all(w in name for w in words) else 3].append(entity)
+        found = [e for bucket in buckets for e in bucket]
+        return found[:limit] if limit is not None else found
+
+    def groups(self, include_deprecated: bool = False) -> dict[str, list[Entity]]:
+        """Entities by the API's section, in catalog order (for <optgroup>s)."""
+        out: dict[str, list[Entity]] = {}
+        for e in self.entities:
+            if e.deprecated and not include_deprecated:
+                continue
+            out.setdefault(e.group, []).append(e)
+        return out
+
+    def methods(self) -> list[str]:
+        """The HTTP methods used in this catalog, in a fixed order."""
+        used = {e.method for e in self.entities}
+        return [m for m in ("GET", "POST", "PUT", "PATCH", "DELETE") if m in used]
+
+    def __contains__(self, key: str) -> bool:
+        return key in self._by_key
+
+    def __len__(self) -> int:
+        return len(self.entities)
+
+    def __iter__(self):
+        return iter(self.entities)

@@ -1,0 +1,72 @@
+"""Pipedrive: v1 and v2 side by side; an API token header, or OAuth 2.0 as an option.
+
+The version prefix lives in each entity's path ("/v1/users/{id}", "/v2/deals"), so one HTTP
+Client with the Base URI "https://<company>.pipedrive.com/api" reaches both versions.
+"""
+from .base import Field, OAuth, Platform, RateLimit
+
+OAUTH2 = "oauth2"
+API_TOKEN = "api_token"
+
+PLATFORM = Platform(
+    slug="pipedrive",
+    label="Pipedrive",
+    fields=(
+        Field(
+            "base_uri",
+            "Base URI",
+            kind="url",
+            default="https://{company}.pipedrive.com/api",
+            help_text="Your company domain followed by /api, e.g. https://acme.pipedrive.com/api. "
+            "Entities add /v1 or /v2 themselves.",
+        ),
+        Field(
+            "auth_type",
+            "Authentication type",
+            kind="choice",
+            default=API_TOKEN,
+            choices=((API_TOKEN, "API token"), (OAUTH2, "OAuth 2.0")),
+            help_text="An API token is the simplest; OAuth 2.0 is an option for apps installed in Pipedrive.",
+        ),
+        Field(
+            "api_token",
+            "API Token",
+            secret=True,
+            header_bound=True,
+            help_text="Found in Pipedrive under Personal preferences > API. Sent in the x-api-token header.",
+            show_if={"auth_type": (API_TOKEN,)},
+        ),
+        Field(
+            "client_id",
+            "Client ID",
+            header_bound=True,
+            help_text="From your app in Pipedrive's Developer Hub.",
+            show_if={"auth_type": (OAUTH2,)},
+        ),
+        Field(
+            "client_secret",
+            "Client Secret",
+            secret=True,
+            header_bound=True,
+            help_text="From your app in Pipedrive's Developer Hub.",
+            show_if={"auth_type": (OAUTH2,)},
+        ),
+    ),
+    auth="pipedrive",
+    # v1 updates with PUT, v2 with PATCH.
+    publisher_methods=("POST", "PUT", "PATCH", "DELETE"),
+    oauth=OAuth(
+        authorize_url="https://oauth.pipedrive.com/oauth/authorize",
+        token_url="https://oauth.pipedrive.com/oauth/token",
+        pkce=False,
+        when={"auth_type": (OAUTH2,)},
+    ),
+    rate_limit=RateLimit(
+        reset_header="x-ratelimit-reset",
+        reset_is_epoch=False,
+        remaining_header="x-ratelimit-remaining",
+        default_wait=2.0,  # the burst window is 2 seconds
+    ),
+    default_pagination="pipedrive_start",
+    test_entity="GET /v1/users/me",
+)

@@ -1,0 +1,477 @@
+"""Clients -> HTTP Clients: list, the three-step create wizard, client page, edit, duplicate,
+delete, "Test connection" and "Grant access" with its OAuth callback.
+
+The wizard keeps what was typed in the session so "Back" loses nothing; secrets typed in it
+are encrypted with clients.crypto before they go into the session (the session table itself
+is not encrypted).
+"""
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_not_required
+from django.db import IntegrityError, transaction
+from django.db.models import ProtectedError, Q
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import path, reverse
+from django.utils import timezone
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods, require_POST
+
+from .. import crypto, oauth
+from ..forms import ClientNameForm, ClientSettingsForm, PlatformChoiceForm, is_active
+from ..identifiers import unique_identifier
+from ..models import HttpClient
+from ..platforms.base import Platform
+from ..platforms.registry import PLATFORMS, UnknownPlatform, get_platform
+from ..redaction import redact_text
+
+WIZARD_KEY = "http_client_wizard"
+WIZARD_STEPS = ("Platform", "Settings", "Name")
+
+
+# -- small helpers ------------------------------------------------------------------------
+def _platform_or_none(slug: str) -> Platform | None:
+    try:
+        return get_platform(slug)
+    except UnknownPlatform:
+        return None
+
+
+def _encrypt_secrets(values: dict[str, str]) -> str:
+    return crypto.encrypt(json.dumps(values)) if values else ""
+
+
+def _decrypt_secrets(token: str) -> dict[str, str]:
+    if not token:
+        return {}
+    try:
+        return json.loads(crypto.decrypt(token))
+    except ValueError:  # the key was rotated while the wizard was open: ask again
+        return {}
+
+
+def auth_summary(client: HttpClient) -> tuple[str, str]:
+    """(badge class, text) for the list and the client page."""
+    platform = _platform_or_none(client.platform)
+    if platform is None or not platform.uses_oauth(client.settings or {}):
+        if platform and any(not client.secrets.get(f.name) for f in platform.secret_fields
+                            if f.required and is_active(f, client.settings or {})):
+            return "warn", "API key not set"
+        return "ok", "API key set"
+    if client.auth_state == HttpClient.AuthState.NEEDS_GRANT or not (client.tokens or {}).get("access_token"):
+        return "needs_grant", "Needs grant"
+    if client.token_expires_at:
+        left = client.token_expires_at - timezone.now()
+        if left <= timedelta(0):
+            if (client.tokens or {}).get("refresh_token"):
+                return "granted", "Access granted, refreshes on next use"
+            return "needs_grant", "Needs grant (token expired)"
+        minutes = max(1, int(left.total_seconds() // 60))
+        when = f"{minutes} min" if minutes < 120 else f"{minutes // 60} h"
+        return "granted", f"Access granted, refreshes in {when}"
+    return "granted", "Access granted"
+
+
+def _auth_state_after_edit(client: HttpClient, platform: Platform, old_settings: dict) -> None:
+    """Keep auth_state truthful when settings change (e.g. Copper switched to OAuth 2.0)."""
+    if not platform.uses_oauth(client.settings):
+        client.auth_state, client.auth_error = HttpClient.AuthState.CREDENTIALS, ""
+        return
+    oauth_cfg = platform.oauth
+    identity = ("client_id", oauth_cfg.token_url_field, oauth_cfg.authorize_url_field)
+    if any(old_settings.get(k) != client.settings.get(k) for k in identity):
+        # Tokens belong to the old app/provider: they cannot be refreshed with the new one.
+        client.tokens, client.token_expires_at = {}, None
+    if (client.tokens or {}).get("access_token") and client.auth_state == HttpClient.AuthState.GRANTED:
+        return
+    client.auth_state = HttpClient.AuthState.NEEDS_GRANT
+
+
+def _initial_auth_state(platform: Platform, settings: dict) -> str:
+    return HttpClient.AuthState.NEEDS_GRANT if platform.uses_oauth(settings) else HttpClient.AuthState.CREDENTIALS
+
+
+# -- list ---------------------------------------------------------------------------------
+def http_client_list(request: HttpRequest) -> HttpResponse:
+    """Name, platform, authentication state, request logging, last used, last error."""
+    q = request.GET.get("q", "").strip()
+    platform = request.GET.get("platform", "")
+    clients = HttpClient.objects.all()
+    if q:
+        clients = clients.filter(Q(name__icontains=q) | Q(identifier__icontains=q))
+    if platform in PLATFORMS:
+        clients = clients.filter(platform=platform)
+    rows = []
+    for client in clients:
+        css, text = auth_summary(client)
+        p = _platform_or_none(client.platform)
+        rows.append({"client": client, "platform": p.label if p else client.platform,
+                     "auth_css": css, "auth_text": text,
+                     "last_error": redact_text(client.last_error or client.auth_error, client.secret_values())})
+    context = {
+        "rows": rows,
+        "q": q,
+        "platform": platform,
+        "platforms": [(p.slug, p.label) for p in PLATFORMS.values()],
+        "filtered": bool(q or platform),
+    }
+    template = "clients/_http_client_table.html" if request.htmx else "clients/http_client_list.html"
+    return render(request, template, context)
+
+
+# -- create wizard ------------------------------------------------------------------------
+def _wizard(request: HttpRequest) -> dict:
+    return request.session.get(WIZARD_KEY) or {}
+
+
+def _save_wizard(request: HttpRequest, state: dict) -> None:
+    request.session[WIZARD_KEY] = state
+    request.session.modified = True
+
+
+def _wizard_context(step: int, **extra) -> dict:
+    return {"steps": WIZARD_STEPS, "step": step, **extra}
+
+
+def create_platform(request: HttpRequest) -> HttpResponse:
+    """Step 1: choose the platform, then "Next step"."""
+    state = _wizard(request)
+    if request.GET.get("restart"):
+        state = {}
+        _save_wizard(request, state)
+    if request.method == "POST":
+        form = PlatformChoiceForm(request.POST)
+        if form.is_valid():
+            chosen = form.cleaned_data["platform"]
+            if chosen != state.get("platform"):
+                # Another platform has other fields: what was typed for the old one is dropped.
+                state = {"platform": chosen, "name": state.get("name", ""), "identifier": state.get("identifier", "")}
+            _save_wizard(request, state)
+            return redirect("clients:create_settings")
+    else:
+        form = PlatformChoiceForm(initial={"platform": state.get("platform")})
+    return render(request, "clients/http_client_wizard.html", _wizard_context(1, form=form))
+
+
+def create_settings(request: HttpRequest) -> HttpResponse:
+    """Step 2: the platform's fields, defaults pre-filled, and "Enable request logging"."""
+    state = _wizard(request)
+    platform = _platform_or_none(state.get("platform", ""))
+    if platform is None:
+        return redirect("clients:create")
+    stashed = _decrypt_secrets(state.get("secrets", ""))
+    if request.method == "POST":
+        form = ClientSettingsForm(request.POST, platform=platform, stored_secrets=stashed,
+                                  stash_secrets=frozenset(stashed))
+        going_back = "back" in request.POST
+        if not going_back and form.is_valid():
+            state.update(settings=form.settings_values(), secrets=_encrypt_secrets(form.secret_values()),
+                         log_requests=form.cleaned_data["log_requests"], settings_done=True)
+            _save_wizard(request, state)
+            return redirect("clients:create_name")
+        # Keep everything typed: non-secret values as typed, secrets that passed their own
+        # checks encrypted (they re-render empty with "kept from your last input").
+        if going_back:
+            form.is_valid()
+        kept = {**stashed, **form.valid_typed_secrets()}
+        state.update(
+            settings={f.name: (request.POST.get(f.name) or "").strip() for f in platform.fields if not f.secret},
+            secrets=_encrypt_secrets(kept),
+            log_requests=bool(request.POST.get("log_requests")),
+            settings_done=False,
+        )
+        _save_wizard(request, state)
+        if going_back:
+            return redirect("clients:create")
+        form.stored_secrets, form.stash_secrets = kept, frozenset(kept)
+    else:
+        initial = {f.name: f.default for f in platform.fields if f.default}
+        initial.update(state.get("settings") or {})
+        initial["log_requests"] = state.get("log_requests", False)
+        form = ClientSettingsForm(initial=initial, platform=platform, stored_secrets=stashed,
+                                  stash_secrets=frozenset(stashed))
+    return render(request, "clients/http_client_wizard.html",
+                  _wizard_context(2, form=form, platform=platform))
+
+
+def create_name(request: HttpRequest) -> HttpResponse:
+    """Step 3: the name (and its identifier), then "Save"."""
+    state = _wizard(request)
+    platform = _platform_or_none(state.get("platform", ""))
+    if platform is None:
+        return redirect("clients:create")
+    if not state.get("settings_done"):
+        return redirect("clients:create_settings")
+    if request.method == "POST":
+        form = ClientNameForm(request.POST)
+        if "back" in request.POST:
+            state.update(name=request.POST.get("name", ""), identifier=request.POST.get("identifier", ""))
+            _save_wizard(request, state)
+            return redirect("clients:create_settings")
+        if form.is_valid():
+            settings_values = state.get("settings") or {}
+            client = HttpClient(
+                name=form.cleaned_data["name"],
+                identifier=form.cleaned_data["identifier"],
+                platform=platform.slug,
+                settings=settings_values,
+                secrets=_decrypt_secrets(state.get("secrets", "")),
+                log_requests=bool(state.get("log_requests")),
+                auth_state=_initial_auth_state(platform, settings_values),
+            )
+            try:
+                with transaction.atomic():
+                    client.save()
+            except IntegrityError:  # someone took the identifier a moment ago
+                form.add_error("identifier", f"The identifier “{client.identifier}” is already used; pick another one.")
+            else:
+                request.session.pop(WIZARD_KEY, None)
+                messages.success(request, f"HTTP Client “{client.name}” saved.")
+                return redirect(client)
+    else:
+        form = ClientNameForm(initial={"name": state.get("name", ""), "identifier": state.get("identifier", "")})
+    return render(request, "clients/http_client_wizard.html", _wizard_context(3, form=form, platform=platform))
+
+
+# -- one client ---------------------------------------------------------------------------
+def _get_client(identifier: str) -> HttpClient:
+    return get_object_or_404(HttpClient, identifier=identifier)
+
+
+def _detail_context(client: HttpClient) -> dict:
+    platform = _platform_or_none(client.platform)
+    css, text = auth_summary(client)
+    uses_oauth = bool(platform and platform.uses_oauth(client.settings or {}))
+    settings_rows, secret_rows = [], []
+    if platform:
+        for f in platform.fields:
+            if not is_active(f, client.settings or {}):
+                continue
+            if f.secret:
+                secret_rows.append((f.label, "set" if client.secrets.get(f.name) else "not set"))
+            else:
+                value = (client.settings or {}).get(f.name, "")
+                if f.kind == "choice":
+                    value = dict(f.choices).get(value, value)
+                settings_rows.append((f.label, value))
+    return {
+        "client": client,
+        "platform": platform,
+        "auth_css": css,
+        "auth_text": text,
+        "uses_oauth": uses_oauth,
+        "redirect_uri": oauth.redirect_uri() if uses_oauth else "",
+        "settings_rows": settings_rows,
+        "secret_rows": secret_rows,
+        "tokens_set": bool((client.tokens or {}).get("access_token")),
+        "auth_error": redact_text(client.auth_error, client.secret_values()),
+        "last_error": redact_text(client.last_error, client.secret_values()),
+        "recent_logs": client.request_logs.all()[:10],
+        "used_by": _configurations_using(client),
+    }
+
+
+def http_client_detail(request: HttpRequest, identifier: str) -> HttpResponse:
+    client = _get_client(identifier)
+    return render(request, "clients/http_client_detail.html", _detail_context(client))
+
+
+def _edit_stash_key(client: HttpClient) -> str:
+    return f"http_client_edit:{client.pk}"
+
+
+@require_http_methods(["GET", "POST"])
+def http_client_edit(request: HttpRequest, identifier: str) -> HttpResponse:
+    """Name, identifier and the platform's fields on one page; blank secrets keep their value."""
+    client = _get_client(identifier)
+    platform = _platform_or_none(client.platform)
+    if platform is None:
+        messages.error(request, f"Unknown platform “{client.platform}”; this client cannot be edited here.")
+        return redirect(client)
+    stash_key = _edit_stash_key(client)
+    stashed = _decrypt_secrets(request.session.get(stash_key, ""))
+    stored = {**client.secrets, **stashed}
+    if request.method == "POST":
+        name_form = ClientNameForm(request.POST, exclude_pk=client.pk)
+        form = ClientSettingsForm(request.POST, platform=platform, stored_secrets=stored,
+                                  stash_secrets=frozenset(stashed))
+        if name_form.is_valid() & form.is_valid():  # both, so every error shows at once
+            old_settings = dict(client.settings or {})
+            client.name = name_form.cleaned_data["name"]
+            client.identifier = name_form.cleaned_data["identifier"]
+            client.settings = {**old_settings, **form.settings_values()}
+            client.secrets = form.secret_values()
+            client.log_requests = form.cleaned_data["log_requests"]
+            _auth_state_after_edit(client, platform, old_settings)
+            try:
+                with transaction.atomic():
+                    client.save()
+            except IntegrityError:
+                name_form.add_error("identifier", "That identifier was taken a moment ago; pick another one.")
+            else:
+                request.session.pop(stash_key, None)
+                messages.success(request, f"HTTP Client “{client.name}” saved.")
+                return redirect(client)
+        typed = form.valid_typed_secrets()
+        if typed:
+            stashed = {**stashed, **typed}
+            request.session[stash_key] = _encrypt_secrets(stashed)
+            form.stored_secrets = {**client.secrets, **stashed}
+            form.stash_secrets = frozenset(stashed)
+    else:
+        request.session.pop(stash_key, None)
+        initial = {f.name: f.default for f in platform.fields if f.default}
+        initial.update(client.settings or {})
+        initial["log_requests"] = client.log_requests
+        form = ClientSettingsForm(initial=initial, platform=platform, stored_secrets=client.secrets)
+        name_form = ClientNameForm(initial={"name": client.name, "identifier": client.identifier})
+    return render(request, "clients/http_client_edit.html", {
+        "client": client, "platform": platform, "form": form, "name_form": name_form,
+    })
+
+
+@require_POST
+def http_client_duplicate(request: HttpRequest, identifier: str) -> HttpResponse:
+    """A copy with the same settings and secrets; OAuth tokens are not copied (grant again)."""
+    original = _get_client(identifier)
+    platform = _platform_or_none(original.platform)
+    name = f"{original.name} (copy)"
+    copy = HttpClient(
+        name=name,
+        identifier=unique_identifier(name, HttpClient),
+        platform=original.platform,
+        settings=dict(original.settings or {}),
+        secrets=dict(original.secrets or {}),
+        log_requests=original.log_requests,
+        auth_state=_initial_auth_state(platform, original.settings or {}) if platform else original.auth_state,
+    )
+    copy.save()
+    messages.success(request, f"Duplicated as “{copy.name}”. Rename it here.")
+    return redirect("clients:edit", identifier=copy.identifier)
+
+
+@require_http_methods(["GET", "POST"])
+def http_client_delete(request: HttpRequest, identifier: str) -> HttpResponse:
+    client = _get_client(identifier)
+    users = _configurations_using(client)
+    if request.method == "POST":
+        try:
+            with transaction.atomic():
+                client.delete()
+        except ProtectedError:
+            users = _configurations_using(client)
+            names = ", ".join(u["name"] for u in users) or "configurations"
+            messages.error(request, f"“{client.name}” is used by {names}; change or delete those first.")
+            return redirect(client)
+        messages.success(request, f"HTTP Client “{client.name}” deleted.")
+        return redirect("clients:list")
+    return render(request, "clients/http_client_confirm_delete.html", {"client": client, "users": users})
+
+
+def _configurations_using(client: HttpClient) -> list[dict]:
+    """Incoming and Outgoing configurations whose `client` is this one (they PROTECT it)."""
+    from connections.models import Incoming, Outgoing
+
+    found = []
+    for model, kind in ((Incoming, "Incoming"), (Outgoing, "Outgoing")):
+        for obj in model.objects.filter(client=client).only("pk", "name"):
+            found.append({"kind": kind, "name": obj.name, "url": _safe_url(obj)})
+    return found
+
+
+def _safe_url(obj) -> str:
+    try:
+        return obj.get_absolute_url()
+    except Exception:  # the other app's URLs may not exist yet; a name is enough then
+        return ""
+
+
+@require_POST
+def http_client_test(request: HttpRequest, identifier: str) -> HttpResponse:
+    """"Test connection": one cheap authenticated call; the result replaces the button's target."""
+    from ..http import ClientSession, PlatformError
+
+    client = _get_client(identifier)
+    platform = _platform_or_none(client.platform)
+    context: dict = {"client": client}
+    if platform is None or not platform.test_entity:
+        context.update(ok=False, message="This platform has no test call.")
+    else:
+        try:
+            with ClientSession(client) as session:
+                response = session.call(platform.test_entity, step="Test connection")
+            context.update(ok=True, status=response.status, message=f"Connected: {platform.label} answered "
+                           f"{response.status} in {response.elapsed_ms} ms.")
+        except PlatformError as exc:
+            context.update(ok=False, status=exc.status, message=str(exc))
+        except Exception as exc:  # a bug or a bad setting must still show, redacted
+            context.update(ok=False, message=f"{type(exc).__name__}: {exc}")
+        context["message"] = redact_text(context["message"], client.secret_values())
+    template = "clients/_test_result.html" if request.htmx else "clients/http_client_detail.html"
+    if not request.htmx:
+        client.refresh_from_db()
+        context = {**_detail_context(client), "test": context}
+    return render(request, template, context)
+
+
+# -- Grant access -------------------------------------------------------------------------
+@require_POST
+def http_client_grant(request: HttpRequest, identifier: str) -> HttpResponse:
+    """"Grant access to Timely": off to the provider's authorize page."""
+    client = _get_client(identifier)
+    try:
+        url = oauth.start_grant(request, client)
+    except oauth.OAuthError as exc:
+        messages.error(request, str(exc))
+        return redirect(client)
+    return HttpResponseRedirect(url)
+
+
+@csrf_exempt
+@login_not_required
+@require_http_methods(["GET", "POST"])
+def oauth_callback(request: HttpRequest) -> HttpResponse:
+    """The Redirect URI. GET for most providers; Copper POSTs `code` and `state` in the body.
+
+    CSRF-exempt because the provider's page submits it, and without login because a
+    cross-site POST does not carry the SameSite=Lax session cookie: the single-use state,
+    bound to user, session and client, is what authenticates this request. It only ever
+    redirects to the client page (a GET, which does carry the cookie).
+    """
+    params = request.POST if request.method == "POST" else request.GET
+    has_session = request.method == "GET" and request.user.is_authenticated
+    try:
+        client = oauth.complete_grant(
+            state=params.get("state", ""),
+            code=params.get("code", ""),
+            error=params.get("error", ""),
+            error_description=params.get("error_description", ""),
+            session_key=request.session.session_key if has_session else None,
+            user=request.user if has_session else None,
+        )
+    except oauth.GrantError as exc:
+        messages.error(request, str(exc))
+        target = reverse("clients:detail", args=[exc.client.identifier]) if exc.client else reverse("clients:list")
+        return HttpResponseRedirect(target)
+    platform = get_platform(client.platform)
+    messages.success(request, f"Access granted to {platform.label}.")
+    return HttpResponseRedirect(reverse("clients:detail", args=[client.identifier]))
+
+
+urlpatterns = [
+    path("", http_client_list, name="list"),
+    path("new/", create_platform, name="create"),
+    path("new/settings/", create_settings, name="create_settings"),
+    path("new/name/", create_name, name="create_name"),
+    path("oauth/callback/", oauth_callback, name="oauth_callback"),
+    path("<slug:identifier>/", http_client_detail, name="detail"),
+    path("<slug:identifier>/edit/", http_client_edit, name="edit"),
+    path("<slug:identifier>/duplicate/", http_client_duplicate, name="duplicate"),
+    path("<slug:identifier>/delete/", http_client_delete, name="delete"),
+    path("<slug:identifier>/test/", http_client_test, name="test"),
+    path("<slug:identifier>/grant/", http_client_grant, name="grant"),
+]

@@ -1,0 +1,92 @@
+"""Logs -> Request logs: every logged HTTP exchange (already redacted when it was written),
+filterable by client, status class and date, and one exchange in detail."""
+from __future__ import annotations
+
+import json
+
+from django.conf import settings
+from django.core.paginator import Paginator
+from django.db.models import Q, QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.urls import path
+
+from alumio_lite.filters import filter_by_day
+
+from ..models import HttpClient, RequestLog
+
+STATUS_CLASSES = {
+    "2xx": ("2xx success", Q(status__gte=200, status__lt=300)),
+    "3xx": ("3xx redirect", Q(status__gte=300, status__lt=400)),
+    "4xx": ("4xx client error", Q(status__gte=400, status__lt=500)),
+    "5xx": ("5xx server error", Q(status__gte=500)),
+    "errors": ("Errors (4xx, 5xx, no response)", Q(status__gte=400) | Q(status__isnull=True) | ~Q(error="")),
+}
+PAGE_SIZE = 50
+
+
+def filter_logs(params) -> tuple[QuerySet[RequestLog], dict]:
+    """The request logs matching the query-string filters, and the filters as understood."""
+    # The list shows client names only: don't load (and decrypt) every row's secrets and tokens.
+    logs = RequestLog.objects.select_related("client").defer("client__secrets", "client__tokens")
+    client = params.get("client", "")
+    status = params.get("status", "")
+    if client:
+        logs = logs.filter(client__identifier=client)
+    if status in STATUS_CLASSES:
+        logs = logs.filter(STATUS_CLASSES[status][1])
+    logs, day = filter_by_day(logs, params.get("date", ""))
+    filters = {"client": client, "status": status, **day}
+    return logs, filters
+
+
+def request_logs(request: HttpRequest) -> HttpResponse:
+    logs, filters = filter_logs(request.GET)
+    page = Paginator(logs, PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {
+        "page": page,
+        "filters": filters,
+        "query": query.urlencode(),
+        "clients": HttpClient.objects.only("name", "identifier"),
+        "status_classes": [(k, v[0]) for k, v in STATUS_CLASSES.items()],
+        "title": "Request logs",
+    }
+    template = "clients/_request_log_table.html" if request.htmx else "clients/request_log_list.html"
+    return render(request, template, context)
+
+
+def _pretty(body: str) -> str:
+    """JSON bodies indented for reading; anything else as stored."""
+    try:
+        return json.dumps(json.loads(body), indent=2, ensure_ascii=False)
+    except (ValueError, TypeError):
+        return body
+
+
+def request_log(request: HttpRequest, pk: int) -> HttpResponse:
+    log = get_object_or_404(RequestLog.objects.select_related("client", "run", "task"), pk=pk)
+    return render(request, "clients/request_log_detail.html", {
+        "log": log,
+        "request_body": _pretty(log.request_body),
+        "response_body": _pretty(log.response_body),
+        "run_url": _url_of(log.run),
+        "task_url": _url_of(log.task),
+        "body_limit": settings.REQUEST_LOG_BODY_LIMIT,
+    })
+
+
+def _url_of(obj) -> str:
+    if obj is None:
+        return ""
+    try:
+        return obj.get_absolute_url()
+    except Exception:  # the connections app may not route these yet
+        return ""
+
+
+urlpatterns = [
+    path("", request_logs, name="request_logs"),
+    path("<int:pk>/", request_log, name="request_log"),
+]

@@ -1,0 +1,273 @@
+"""Incoming and Outgoing configurations, Routes, Runs, Tasks and saved Transformers."""
+from django.db import models
+from django.urls import reverse
+from django.utils import timezone
+
+
+class Configuration(models.Model):
+    """Fields shared by incoming and outgoing configurations."""
+
+    name = models.CharField(max_length=200)
+    identifier = models.SlugField(max_length=200, unique=True)
+    description = models.TextField(blank=True)
+    disabled = models.BooleanField(default=False)
+    platform = models.CharField(max_length=40, db_index=True)
+    method = models.CharField(max_length=10, blank=True)
+    entity = models.CharField(max_length=300)  # the stable key of a catalog entity
+    client = models.ForeignKey("clients.HttpClient", on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        abstract = True
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Transformer(models.Model):
+    """A saved, named, ordered chain of transformer steps.
+
+    steps: [{"kind": "value_setter", "settings": {...}}, ...]; kinds live in
+    connections.transformers.
+    """
+
+    name = models.CharField(max_length=200)
+    identifier = models.SlugField(max_length=200, unique=True)
+    description = models.TextField(blank=True)
+    steps = models.JSONField(default=list, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class TransformerExample(models.Model):
+    """A saved input/output pair: a regression example that runs in the test suite."""
+
+    transformer = models.ForeignKey(Transformer, on_delete=models.CASCADE, related_name="examples")
+    input = models.JSONField()
+    output = models.JSONField()  # a list of entities (filters drop, branches split)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+
+class Incoming(Configuration):
+    """A subscriber: reads entities from a platform entity through an HTTP client."""
+
+    request_parameters = models.JSONField(default=dict, blank=True)  # {"path": {...}, "query": {...}}
+    pagination = models.BooleanField("Enable pagination", default=False)
+    input_transformers = models.ManyToManyField(
+        Transformer, through="IncomingTransformer", related_name="+", blank=True
+    )
+    last_test = models.JSONField(null=True, blank=True)  # the entities of the last "Run test"
+
+    class Meta(Configuration.Meta):
+        verbose_name = "Incoming configuration"
+
+    def get_absolute_url(self) -> str:
+        return reverse("connections:incoming_edit", args=[self.pk])
+
+
+class IncomingTransformer(models.Model):
+    """An ordered attachment. stage: input (before the request) or entity (after it)."""
+
+    incoming = models.ForeignKey(Incoming, on_delete=models.CASCADE)
+    transformer = models.ForeignKey(Transformer, on_delete=models.PROTECT)
+    stage = models.CharField(max_length=10, choices=[("input", "Input"), ("entity", "Entity")], default="input")
+    position = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["stage", "position"]
+
+
+class Outgoing(Configuration):
+    """A publisher: sends one entity at a time to a platform entity."""
+
+    query = models.JSONField(default=dict, blank=True)
+    payload = models.JSONField(default=dict, blank=True)
+    transformers = models.ManyToManyField(Transformer, through="OutgoingTransformer", related_name="+", blank=True)
+
+    class Meta(Configuration.Meta):
+        verbose_name = "Outgoing configuration"
+
+    def get_absolute_url(self) -> str:
+        return reverse("connections:outgoing_edit", args=[self.pk])
+
+
+class OutgoingTransformer(models.Model):
+    outgoing = models.ForeignKey(Outgoing, on_delete=models.CASCADE)
+    transformer = models.ForeignKey(Transformer, on_delete=models.PROTECT)
+    position = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position"]
+
+
+class Route(models.Model):
+    """Incoming -> route transformers -> tasks -> outgoing."""
+
+    name = models.CharField(max_length=200)
+    identifier = models.SlugField(max_length=200, unique=True)
+    incoming = models.ForeignKey(Incoming, on_delete=models.PROTECT, related_name="routes")
+    outgoing = models.ForeignKey(Outgoing, on_delete=models.PROTECT, related_name="routes")
+    transformers = models.ManyToManyField(Transformer, through="RouteTransformer", related_name="+", blank=True)
+    enabled = models.BooleanField(default=True)
+    realtime = models.BooleanField("Realtime processing", default=True)
+    retry_on_failure = models.BooleanField(default=True)
+    max_attempts = models.PositiveSmallIntegerField(default=5)
+    backoff_seconds = models.PositiveIntegerField(default=30)  # doubled on every attempt
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("connections:route_detail", args=[self.pk])
+
+
+class RouteTransformer(models.Model):
+    route = models.ForeignKey(Route, on_delete=models.CASCADE)
+    transformer = models.ForeignKey(Transformer, on_delete=models.PROTECT)
+    position = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position"]
+
+
+class Run(models.Model):
+    """One execution of an incoming configuration."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        FINISHED = "finished", "Finished"
+        FAILED = "failed", "Failed"
+        CANCELLED = "cancelled", "Cancelled"
+
+    incoming = models.ForeignKey(Incoming, on_delete=models.CASCADE, related_name="runs")
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.QUEUED, db_index=True)
+    trigger = models.CharField(max_length=20, default="manual")  # manual, schedule, cli
+    pages = models.PositiveIntegerField(default=0)
+    entities = models.PositiveIntegerField(default=0)  # raw records fetched, before filtering
+    filtered = models.PositiveIntegerField(default=0)  # entities dropped by transformers
+    tasks_created = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
+    error_step = models.CharField(max_length=100, blank=True)  # e.g. "page 2"
+    cancel_requested = models.BooleanField(default=False)
+    worker = models.CharField(max_length=200, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"Run {self.pk} of {self.incoming}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("connections:run_detail", args=[self.pk])
+
+
+class Task(models.Model):
+    """One entity on its way through a route."""
+
+    class Status(models.TextChoices):
+        NEW = "new", "New"
+        PROCESSING = "processing", "Processing"
+        FINISHED = "finished", "Finished"
+        FAILED = "failed", "Failed"
+        SKIPPED = "skipped", "Skipped"
+        WAITING = "waiting", "Waiting"
+
+    route = models.ForeignKey(Route, on_delete=models.CASCADE, related_name="tasks")
+    run = models.ForeignKey(Run, null=True, blank=True, on_delete=models.SET_NULL, related_name="tasks")
+    # Deterministic per (route, source position or entity id): a retried run cannot duplicate tasks.
+    dedupe_key = models.CharField(max_length=300)
+    data = models.JSONField()
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.NEW, db_index=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    response_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    response_body = models.TextField(blank=True)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    processing_started_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [models.UniqueConstraint(fields=["route", "dedupe_key"], name="unique_task_per_route_entity")]
+        indexes = [
+            models.Index(fields=["route", "status"]),
+            # Publishers claim a route's New tasks oldest first: WHERE route, status ORDER BY id LIMIT n
+            # is then one index range, however many finished tasks the route has.
+            models.Index(fields=["route", "status", "id"], name="task_claim_order"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Task {self.pk} ({self.get_status_display()})"
+
+    def get_absolute_url(self) -> str:
+        return reverse("connections:task_detail", args=[self.pk])
+
+
+class WorkerHeartbeat(models.Model):
+    """Written by a periodic Celery task, so the dashboard can tell whether a worker is alive."""
+
+    hostname = models.CharField(max_length=200, unique=True)
+    seen_at = models.DateTimeField(default=timezone.now)
+
+
+class RunTest(models.Model):
+    """One "Run test" of an incoming configuration: runs it once now and creates no tasks.
+
+    A background thread fills it in while the page polls it; the state is here rather than
+    in a cache so any web process can answer the poll.
+    """
+
+    class Status(models.TextChoices):
+        RUNNING = "running", "Running"
+        FINISHED = "finished", "Finished"
+        FAILED = "failed", "Failed"
+        CANCELLED = "cancelled", "Cancelled"
+
+    incoming = models.ForeignKey(Incoming, on_delete=models.CASCADE, related_name="tests")
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.RUNNING)
+    events = models.JSONField(default=list, blank=True)  # redacted exchanges, as they happen
+    dropped_events = models.PositiveIntegerField(default=0)  # exchanges beyond the kept number
+    pages = models.PositiveIntegerField(default=0)
+    entities = models.PositiveIntegerField(default=0)  # raw records, before input filtering
+    sample = models.JSONField(default=list, blank=True)  # the first entities returned
+    error = models.TextField(blank=True)
+    error_step = models.CharField(max_length=100, blank=True)
+    cancel_requested = models.BooleanField(default=False)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"Run test {self.pk} of {self.incoming}"
+
+    @property
+    def done(self) -> bool:
+        return self.status != self.Status.RUNNING
+
+    @property
+    def sample_json(self) -> str:
+        import json
+
+        return json.dumps(self.sample, indent=2, ensure_ascii=False)

@@ -1,0 +1,227 @@
+"""Export and import of Incoming and Outgoing configurations as one JSON document.
+
+Secrets never travel: configurations hold none, and HTTP Clients and Transformers are
+referenced by identifier only (they must exist on the importing side). An import checks
+every configuration with the same form the pages use, then either reports what would change
+(dry run) or applies it all in one transaction: one bad entry writes nothing.
+"""
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import transaction
+from django.http import QueryDict
+
+from clients.models import HttpClient
+
+from .forms import IncomingForm, OutgoingForm
+from .models import Incoming, IncomingTransformer, Outgoing, OutgoingTransformer, Transformer
+
+FORMAT = "alumio-lite/configurations"
+VERSION = 1
+
+
+def _transformer_ids(rows: Iterable[Any]) -> list[str]:
+    return [r.transformer.identifier for r in rows]
+
+
+def export_incoming(incoming: Incoming) -> dict:
+    rows = IncomingTransformer.objects.filter(incoming=incoming, stage="input").select_related("transformer")
+    return {
+        "identifier": incoming.identifier,
+        "name": incoming.name,
+        "description": incoming.description,
+        "disabled": incoming.disabled,
+        "platform": incoming.platform,
+        "method": incoming.method,
+        "entity": incoming.entity,
+        "client": incoming.client.identifier,
+        "request_parameters": incoming.request_parameters or {},
+        "pagination": incoming.pagination,
+        "input_transformers": _transformer_ids(rows.order_by("position")),
+    }
+
+
+def export_outgoing(outgoing: Outgoing) -> dict:
+    rows = OutgoingTransformer.objects.filter(outgoing=outgoing).select_related("transformer")
+    return {
+        "identifier": outgoing.identifier,
+        "name": outgoing.name,
+        "description": outgoing.description,
+        "disabled": outgoing.disabled,
+        "platform": outgoing.platform,
+        "method": outgoing.method,
+        "entity": outgoing.entity,
+        "client": outgoing.client.identifier,
+        "query": outgoing.query or {},
+        "payload": outgoing.payload or {},
+        "transformers": _transformer_ids(rows.order_by("position")),
+    }
+
+
+def export_document(incoming: Iterable[Incoming] = (), outgoing: Iterable[Outgoing] = ()) -> dict:
+    """The export file's content for these configurations."""
+    return {
+        "format": FORMAT,
+        "version": VERSION,
+        "incoming": [export_incoming(i) for i in incoming],
+        "outgoing": [export_outgoing(o) for o in outgoing],
+    }
+
+
+def dumps(document: dict) -> str:
+    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+
+
+# --- import ---------------------------------------------------------------------------------
+
+
+@dataclass
+class Change:
+    """What importing one configuration does: create, update, unchanged, or error."""
+
+    kind: str  # "incoming" or "outgoing"
+    identifier: str
+    action: str
+    errors: list[str] = field(default_factory=list)
+    changed_fields: list[str] = field(default_factory=list)
+
+
+@dataclass
+class ImportReport:
+    changes: list[Change]
+    applied: bool
+    problems: list[str] = field(default_factory=list)  # errors about the file as a whole
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems and not any(c.errors for c in self.changes)
+
+    def count(self, action: str) -> int:
+        return sum(1 for c in self.changes if c.action == action)
+
+    def summary(self) -> str:
+        parts = [f"{self.count(a)} {a}" for a in ("create", "update", "unchanged", "error")]
+        verb = "Imported" if self.applied else "Would import" if self.ok else "Nothing imported"
+        return f"{verb}: " + ", ".join(parts)
+
+
+class ImportFileError(ValueError):
+    """The file is not an export of this application."""
+
+
+def loads(text: str | bytes) -> dict:
+    if isinstance(text, bytes):
+        try:
+            text = text.decode("utf-8")
+        except UnicodeDecodeError:
+            raise ImportFileError("the file is not UTF-8 text") from None
+    try:
+        document = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ImportFileError(f"invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}") from None
+    if not isinstance(document, dict) or document.get("format") != FORMAT:
+        raise ImportFileError(f"not a configurations export (expected \"format\": \"{FORMAT}\")")
+    if document.get("version") != VERSION:
+        raise ImportFileError(f"unsupported version {document.get('version')!r}; this application reads {VERSION}")
+    for key in ("incoming", "outgoing"):
+        if not isinstance(document.get(key, []), list):
+            raise ImportFileError(f"“{key}” must be a list")
+    return document
+
+
+_SPECS = {
+    "incoming": (Incoming, IncomingForm, "input_transformers", ("request_parameters",), ("pagination",)),
+    "outgoing": (Outgoing, OutgoingForm, "transformers", ("query", "payload"), ()),
+}
+
+
+def _form_data(entry: dict, kind: str, client: HttpClient, transformers: list[Transformer]) -> QueryDict:
+    _, _, transformer_field, json_fields, flags = _SPECS[kind]
+    data = QueryDict(mutable=True)
+    for name in ("name", "identifier", "description", "platform", "method", "entity"):
+        data[name] = str(entry.get(name) or "")
+    if entry.get("disabled"):
+        data["disabled"] = "on"
+    for flag in flags:
+        if entry.get(flag):
+            data[flag] = "on"
+    for name in json_fields:
+        data[name] = json.dumps(entry.get(name) or {})
+    data["client"] = str(client.pk)
+    data.setlist(transformer_field, [str(t.pk) for t in transformers])
+    return data
+
+
+def _snapshot(obj: Any, kind: str) -> dict:
+    exported = export_incoming(obj) if kind == "incoming" else export_outgoing(obj)
+    return exported
+
+
+def _plan_one(kind: str, entry: Any) -> tuple[Change, Any]:
+    model, form_class, _, _, _ = _SPECS[kind]
+    if not isinstance(entry, dict):
+        return Change(kind, "?", "error", ["each configuration must be an object"]), None
+    identifier = str(entry.get("identifier") or "").strip()
+    change = Change(kind, identifier or "?", "error")
+    if not identifier:
+        change.errors.append("“identifier” is missing")
+        return change, None
+    client_id = str(entry.get("client") or "")
+    client = HttpClient.objects.filter(identifier=client_id).first()
+    if client is None:
+        change.errors.append(f"unknown HTTP Client “{client_id}”: create it first (secrets are never exported)")
+    names = entry.get("input_transformers" if kind == "incoming" else "transformers") or []
+    transformers = []
+    for name in names if isinstance(names, list) else []:
+        found = Transformer.objects.filter(identifier=str(name)).first()
+        if found is None:
+            change.errors.append(f"unknown Transformer “{name}”")
+        else:
+            transformers.append(found)
+    if change.errors:
+        return change, None
+    existing = model.objects.filter(identifier=identifier).first()
+    # Before the form: validating it writes the new values onto `existing`.
+    before = _snapshot(existing, kind) if existing is not None else None
+    form = form_class(data=_form_data(entry, kind, client, transformers), instance=existing)
+    form.check_grant = False
+    if not form.is_valid():
+        change.errors = [
+            f"{name}: {m}" if name != "__all__" else m for name, messages in form.errors.items() for m in messages
+        ]
+        return change, None
+    if existing is None:
+        change.action = "create"
+        return change, form
+    after = {**before, **{k: entry.get(k, before[k]) for k in before}}
+    after["client"] = client.identifier
+    after["method"] = before["method"] if not entry.get("method") else after["method"]
+    changed = [k for k in before if before[k] != after[k]]
+    change.action = "update" if changed else "unchanged"
+    change.changed_fields = changed
+    return change, form
+
+
+def import_document(document: dict, dry_run: bool = False) -> ImportReport:
+    """Check every configuration in `document`; unless `dry_run`, apply all of them or none."""
+    plans = [(kind, *_plan_one(kind, entry)) for kind in ("incoming", "outgoing") for entry in document.get(kind, [])]
+    changes = [change for _, change, _ in plans]
+    seen: set[tuple[str, str]] = set()
+    for change in changes:
+        if (change.kind, change.identifier) in seen:
+            change.errors.append("this identifier appears twice in the file")
+            change.action = "error"
+        seen.add((change.kind, change.identifier))
+    report = ImportReport(changes=changes, applied=False)
+    if dry_run or not report.ok:
+        return report
+    with transaction.atomic():
+        for _, change, form in plans:
+            if change.action in ("create", "update"):
+                form.save()
+    report.applied = True
+    return report

@@ -1,0 +1,125 @@
+"""Celery tasks: thin wrappers that take ids and call the engine.
+
+Every task is safe to run twice (acks_late redelivers after a crash): runs dedupe their tasks
+by key, publishers claim tasks with a conditional UPDATE, housekeeping is idempotent.
+"""
+import logging
+import socket
+
+from celery import shared_task
+from django.utils import timezone
+
+from . import engine
+from .models import Incoming, Route, Run, WorkerHeartbeat
+
+log = logging.getLogger(__name__)
+
+# A publisher message works for at most this long, then hands over to a fresh message, so one
+# long route cannot starve the queue (and a worker restart loses at most one batch of claims).
+PROCESS_SLICE_SECONDS = 60
+
+
+@shared_task(name="connections.heartbeat")
+def heartbeat() -> str:
+    """Record that a worker is alive; the dashboard shows workers seen in the last minutes."""
+    hostname = socket.gethostname()
+    WorkerHeartbeat.objects.update_or_create(hostname=hostname, defaults={"seen_at": timezone.now()})
+    return hostname
+
+
+def enqueue_processing(route_ids: list[int]) -> None:
+    """Start publishing the given routes' due tasks on the workers."""
+    for route_id in route_ids:
+        process_route.delay(route_id)
+
+
+@shared_task(name="connections.execute_run")
+def execute_run(run_id: int) -> str:
+    """Run a queued Run (an incoming configuration); realtime routes start publishing page by page."""
+    run = engine.execute_run(run_id, notify=enqueue_processing)
+    return f"run {run.pk}: {run.status}"
+
+
+@shared_task(name="connections.run_incoming")
+def run_incoming(incoming_id: int, trigger: str = "schedule") -> str | None:
+    """Start a new run of an incoming configuration (what a scheduler calls)."""
+    incoming = Incoming.objects.filter(pk=incoming_id, disabled=False).first()
+    if incoming is None:
+        log.info("incoming %s is gone or disabled; nothing to run", incoming_id)
+        return None
+    run = engine.start_run(incoming, trigger=trigger)
+    return execute_run(run.pk)
+
+
+@shared_task(name="connections.run_route")
+def run_route(route_id: int, run_id: int) -> str:
+    """A route's "Run now": run its incoming (run_id, already queued), then publish the route's tasks."""
+    run = engine.execute_run(run_id, notify=enqueue_processing)
+    process_route.delay(route_id)
+    return f"run {run.pk}: {run.status}"
+
+
+@shared_task(name="connections.process_route")
+def process_route(route_id: int | None = None, waiting_only: bool = False) -> str:
+    """Publish a route's due tasks (all routes with None); come back later for Waiting ones."""
+    summary = engine.process_tasks(route_id, waiting_only=waiting_only, max_seconds=PROCESS_SLICE_SECONDS)
+    if route_id is not None:
+        if summary.rate_limited_until:
+            # The platform asked us to wait: come back at its reset, not at once (no 429 loop).
+            _come_back(route_id, waiting_only, summary.rate_limited_until)
+        elif summary.claimed and engine.due_tasks(route_id, waiting_only=waiting_only).exists():
+            process_route.delay(route_id, waiting_only)  # the slice ran out: continue in a fresh message
+        else:
+            due_at = engine.next_due_at(route_id)
+            if due_at is not None:  # retries later: come back for the earliest (just the retries)
+                _come_back(route_id, True, due_at)
+    return str(summary)
+
+
+def _come_back(route_id: int, waiting_only: bool, when) -> None:
+    """Process the route again at `when` (the periodic job is the safety net if this message is lost)."""
+    countdown = max((when - timezone.now()).total_seconds(), 0) + 0.05
+    process_route.apply_async((route_id, waiting_only), countdown=countdown)
+
+
+@shared_task(name="connections.process_due_tasks")
+def process_due_tasks() -> str:
+    """Periodic: publish what is due. Realtime routes: New and Waiting tasks (New ones are left over
+    after a crash); scheduled routes: only Waiting retries, their New tasks wait for their scheduler."""
+    realtime = set(Route.objects.filter(realtime=True, tasks__in=engine.due_tasks()).values_list("pk", flat=True))
+    retries = set(Route.objects.filter(realtime=False, tasks__in=engine.due_tasks(waiting_only=True))
+                  .values_list("pk", flat=True))
+    for route_id in sorted(realtime):
+        process_route.delay(route_id)
+    for route_id in sorted(retries):
+        process_route.delay(route_id, True)
+    return f"{len(realtime) + len(retries)} routes with due tasks"
+
+
+@shared_task(name="connections.repair")
+def repair() -> dict:
+    """Periodic: hand back tasks stuck in Processing, fail runs whose worker died."""
+    result = engine.repair()
+    if result["tasks_released"]:
+        process_due_tasks.delay()
+    return result
+
+
+@shared_task(name="connections.prune")
+def prune() -> dict:
+    """Periodic (daily): delete finished tasks, runs and request logs past their retention."""
+    return engine.prune()
+
+
+def start_run(incoming: Incoming, trigger: str = "manual") -> Run:
+    """Create a queued run and hand it to a worker once the surrounding transaction commits."""
+    run = engine.start_run(incoming, trigger=trigger)
+    execute_run.delay_on_commit(run.pk)
+    return run
+
+
+def start_route(route: Route, trigger: str = "manual") -> Run:
+    """"Run now" on a route: a queued run of its incoming, then publication of the route's tasks."""
+    run = engine.start_run(route.incoming, trigger=trigger)
+    run_route.delay_on_commit(route.pk, run.pk)
+    return run

@@ -1,0 +1,115 @@
+"""Connections -> Routes: list with task counts, create, edit, detail, "Run now", delete."""
+from __future__ import annotations
+
+from django.contrib import messages
+from django.db.models import Count, Q
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import path
+from django.views.decorators.http import require_POST
+
+from .. import tasks as jobs
+from ..models import Route, Task
+from ..route_forms import RouteForm
+
+STATUSES = Task.Status.values
+
+
+def with_task_counts(routes):
+    """Annotate routes with a count per task status, in the same single query."""
+    return routes.annotate(**{
+        f"tasks_{status}": Count("tasks", filter=Q(tasks__status=status)) for status in STATUSES
+    })
+
+
+def task_counts(route: Route) -> list[tuple[str, str, int]]:
+    """(status, label, count) of a route annotated by with_task_counts(), in Task.Status order."""
+    return [(status, label, getattr(route, f"tasks_{status}")) for status, label in Task.Status.choices]
+
+
+def route_list(request: HttpRequest) -> HttpResponse:
+    routes = list(with_task_counts(Route.objects.select_related("incoming", "outgoing")).order_by("name"))
+    for route in routes:
+        route.task_counts = task_counts(route)
+    return render(request, "connections/route_list.html", {"routes": routes, "statuses": Task.Status.choices})
+
+
+def _form_page(request: HttpRequest, form: RouteForm, route: Route | None) -> HttpResponse:
+    return render(request, "connections/route_form.html", {
+        "form": form, "route": route, "transformers": form.all_transformers(),
+        "transformer_label": "Route transformers",
+        "transformer_errors": form.errors.get("transformers"),
+    })
+
+
+def route_create(request: HttpRequest) -> HttpResponse:
+    form = RouteForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        route = form.save()
+        messages.success(request, f"Route “{route}” created.")
+        return redirect(route)
+    return _form_page(request, form, None)
+
+
+def route_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    route = get_object_or_404(Route, pk=pk)
+    form = RouteForm(request.POST or None, instance=route)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, f"Route “{route}” saved.")
+        return redirect(route)
+    return _form_page(request, form, route)
+
+
+def route_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    route = get_object_or_404(with_task_counts(Route.objects.select_related("incoming", "outgoing")), pk=pk)
+    counts = task_counts(route)
+    runs = route.incoming.runs.all()[:10]
+    transformers = [row.transformer for row in route.routetransformer_set.select_related("transformer")]
+    return render(request, "connections/route_detail.html", {
+        "route": route, "counts": counts, "runs": runs, "transformers": transformers,
+    })
+
+
+@require_POST
+def route_run(request: HttpRequest, pk: int) -> HttpResponse:
+    """"Run now": run the route's incoming on a worker, then publish the route's tasks."""
+    route = get_object_or_404(Route.objects.select_related("incoming"), pk=pk)
+    if not route.enabled:
+        messages.error(request, f"Route “{route}” is disabled; enable it to run it.")
+        return redirect(route)
+    if route.incoming.disabled:
+        messages.error(request, f"Its incoming configuration “{route.incoming}” is disabled.")
+        return redirect(route)
+    run = jobs.start_route(route, trigger="manual")
+    messages.success(request, f"Run {run.pk} of “{route.incoming}” queued.")
+    return redirect(run)
+
+
+@require_POST
+def route_process(request: HttpRequest, pk: int) -> HttpResponse:
+    """Publish the route's queued tasks now (what its scheduler would do)."""
+    route = get_object_or_404(Route, pk=pk)
+    jobs.process_route.delay_on_commit(route.pk)
+    messages.success(request, f"Processing of the queued tasks of “{route}” started.")
+    return redirect(route)
+
+
+@require_POST
+def route_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    route = get_object_or_404(Route, pk=pk)
+    name = str(route)
+    route.delete()
+    messages.success(request, f"Route “{name}” and its tasks were deleted.")
+    return redirect("connections:route_list")
+
+
+urlpatterns = [
+    path("", route_list, name="route_list"),
+    path("new/", route_create, name="route_create"),
+    path("<int:pk>/", route_detail, name="route_detail"),
+    path("<int:pk>/edit/", route_edit, name="route_edit"),
+    path("<int:pk>/run/", route_run, name="route_run"),
+    path("<int:pk>/process/", route_process, name="route_process"),
+    path("<int:pk>/delete/", route_delete, name="route_delete"),
+]

@@ -1,0 +1,75 @@
+"""Monitoring -> Runs: every execution of an incoming configuration, live progress, cancel."""
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import path
+from django.views.decorators.http import require_POST
+
+from .. import engine
+from .. import tasks as jobs
+from ..models import Incoming, Run
+
+PAGE_SIZE = 50
+ACTIVE = (Run.Status.QUEUED, Run.Status.RUNNING)
+
+
+def run_list(request: HttpRequest) -> HttpResponse:
+    runs = Run.objects.select_related("incoming")
+    incoming = request.GET.get("incoming", "")
+    status = request.GET.get("status", "")
+    if incoming.isdigit():
+        runs = runs.filter(incoming_id=int(incoming))
+    if status in Run.Status.values:
+        runs = runs.filter(status=status)
+    page = Paginator(runs, PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(request, "connections/run_list.html", {
+        "page": page, "runs": page.object_list, "incomings": Incoming.objects.order_by("name"),
+        "statuses": Run.Status.choices, "filters": {"incoming": incoming, "status": status},
+        "query": query.urlencode(),
+    })
+
+
+def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    # incoming__client: the progress part, polled every second, links to the client's request logs
+    run = get_object_or_404(Run.objects.select_related("incoming__client"), pk=pk)
+    context = {"run": run, "active": run.status in ACTIVE, "routes": run.incoming.routes.all()}
+    if request.htmx:
+        return render(request, "connections/_run_progress.html", context)
+    return render(request, "connections/run_detail.html", context)
+
+
+@require_POST
+def run_cancel(request: HttpRequest, pk: int) -> HttpResponse:
+    run = get_object_or_404(Run, pk=pk)
+    if engine.cancel_run(run):
+        messages.success(request, f"Run {run.pk}: cancel requested; it stops after the page it is reading.")
+    else:
+        messages.warning(request, f"Run {run.pk} is not running any more.")
+    if request.htmx:
+        return run_detail(request, pk)
+    return redirect(run)
+
+
+@require_POST
+def run_start(request: HttpRequest, incoming_pk: int) -> HttpResponse:
+    """"Run now" on an incoming configuration."""
+    incoming = get_object_or_404(Incoming, pk=incoming_pk)
+    if incoming.disabled:
+        messages.error(request, f"“{incoming}” is disabled; enable it to run it.")
+        return redirect("connections:run_list")
+    run = jobs.start_run(incoming, trigger="manual")
+    messages.success(request, f"Run {run.pk} of “{incoming}” queued.")
+    return redirect(run)
+
+
+urlpatterns = [
+    path("", run_list, name="run_list"),
+    path("<int:pk>/", run_detail, name="run_detail"),
+    path("<int:pk>/cancel/", run_cancel, name="run_cancel"),
+    path("start/<int:incoming_pk>/", run_start, name="run_start"),
+]

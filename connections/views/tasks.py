@@ -1,0 +1,94 @@
+"""Monitoring -> Tasks: filter by route, status and date; bulk retry and skip; one task in detail."""
+from __future__ import annotations
+
+import json
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import path, reverse
+from django.views.decorators.http import require_POST
+
+from alumio_lite.filters import filter_by_day
+
+from .. import engine
+from .. import tasks as jobs
+from ..models import Route, Task
+
+PAGE_SIZE = 50
+
+
+def filter_tasks(params) -> tuple:
+    tasks = Task.objects.select_related("route")
+    route = params.get("route", "")
+    status = params.get("status", "")
+    run = params.get("run", "")
+    if route.isdigit():
+        tasks = tasks.filter(route_id=int(route))
+    if run.isdigit():
+        tasks = tasks.filter(run_id=int(run))
+    if status in Task.Status.values:
+        tasks = tasks.filter(status=status)
+    tasks, day = filter_by_day(tasks, params.get("date", ""))
+    filters = {"route": route, "run": run, "status": status, **day}
+    return tasks, filters
+
+
+def task_list(request: HttpRequest) -> HttpResponse:
+    tasks, filters = filter_tasks(request.GET)
+    page = Paginator(tasks, PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {
+        "page": page, "tasks": page.object_list, "filters": filters, "query": query.urlencode(),
+        "routes": Route.objects.order_by("name").only("id", "name"), "statuses": Task.Status.choices,
+    }
+    if request.htmx:
+        return render(request, "connections/_task_table.html", context)
+    return render(request, "connections/task_list.html", context)
+
+
+@require_POST
+def task_bulk(request: HttpRequest) -> HttpResponse:
+    """Retry or skip the ticked tasks."""
+    ids = [int(v) for v in request.POST.getlist("task") if v.isdigit()]
+    action = request.POST.get("action")
+    back = reverse("connections:task_list") + (f"?{request.POST['query']}" if request.POST.get("query") else "")
+    if not ids:
+        messages.warning(request, "Tick the tasks to retry or skip first.")
+        return redirect(back)
+    if action == "retry":
+        count = engine.retry_tasks(ids)
+        for route_id in Task.objects.filter(pk__in=ids, status=Task.Status.NEW).values_list(
+                "route_id", flat=True).distinct():
+            jobs.process_route.delay_on_commit(route_id)
+        messages.success(request, f"{count} tasks queued again.")
+    elif action == "skip":
+        count = engine.skip_tasks(ids)
+        messages.success(request, f"{count} tasks skipped.")
+    else:
+        messages.error(request, "Unknown action.")
+    return redirect(back)
+
+
+def task_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    task = get_object_or_404(Task.objects.select_related("route", "run", "route__outgoing"), pk=pk)
+    logs = task.request_logs.order_by("created_at", "pk")
+    response_json = None
+    if task.response_body:
+        try:
+            response_json = json.dumps(json.loads(task.response_body), indent=2, ensure_ascii=False)
+        except ValueError:
+            response_json = None
+    return render(request, "connections/task_detail.html", {
+        "task": task, "logs": logs, "data_json": json.dumps(task.data, indent=2, ensure_ascii=False),
+        "response_json": response_json,
+    })
+
+
+urlpatterns = [
+    path("", task_list, name="task_list"),
+    path("bulk/", task_bulk, name="task_bulk"),
+    path("<int:pk>/", task_detail, name="task_detail"),
+]

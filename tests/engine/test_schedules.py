@@ -1,0 +1,43 @@
+"""Schedulers and the default periodic jobs (django-celery-beat rows)."""
+import json
+from datetime import UTC, datetime
+
+import pytest
+from django.core.management import call_command
+from django_celery_beat.models import PeriodicTask
+
+from connections import schedules
+
+
+@pytest.mark.parametrize("expression, problem", [
+    ("* * * *", "5 fields"),
+    ("61 * * * *", "minute field “61”"),
+    ("0 25 * * *", "hour field “25”"),
+    ("0 6 * * mon-foo", "day of week field"),
+])
+def test_invalid_cron_names_the_field(expression, problem):
+    with pytest.raises(schedules.CronError, match=problem):
+        schedules.parse_cron(expression)
+
+
+def test_next_run_of_a_weekday_schedule(db, pipeline):
+    task = schedules.save_scheduler(name="Morning import", kind="run_incoming", target_id=pipeline.incoming.pk,
+                                    cron="30 6 * * 1-5")
+    monday_evening = datetime(2026, 11, 23, 19, 0, tzinfo=UTC)
+
+    assert schedules.next_run(task, now=monday_evening) == datetime(2026, 11, 24, 6, 30, tzinfo=UTC)
+    assert json.loads(task.args) == [pipeline.incoming.pk]
+    assert task.task == "connections.run_incoming"
+    task.enabled = False
+    assert schedules.next_run(task) is None
+
+
+def test_setup_schedules_is_idempotent(db):
+    call_command("setup_schedules")
+    call_command("setup_schedules")
+
+    names = set(PeriodicTask.objects.values_list("name", flat=True))
+    assert {"system: heartbeat", "system: repair", "system: process due tasks", "system: retention"} <= names
+    assert PeriodicTask.objects.filter(name__startswith="system: ").count() == 4
+    heartbeat = PeriodicTask.objects.get(name="system: heartbeat")
+    assert (heartbeat.interval.every, heartbeat.interval.period) == (30, "seconds")
