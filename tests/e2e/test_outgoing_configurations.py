@@ -127,3 +127,23 @@ def test_picqer_docs_steps_method_then_entity(page: Page):
         expect(page.locator("#preview-url")).to_have_text(f"{fake.base_uri}/customers/7")
         expect(page.locator("#preview-method")).to_have_text("PUT")
     assert outgoing.payload == {"name": "Acme"}
+
+
+def test_a_method_chosen_the_instant_it_appears_is_not_lost(page: Page):
+    """htmx must wire up swapped-in fields in the same tick they appear (no settle delay):
+    a MutationObserver picks the Method as soon as the field is inserted, before any timer
+    could run, and the entities of that Method must still follow."""
+    page.goto("/connections/outgoing/new/")
+    page.evaluate(
+        """() => new MutationObserver((_, observer) => {
+            const method = document.getElementById("id_method");
+            if (!method) return;
+            observer.disconnect();
+            method.value = "DELETE";
+            method.dispatchEvent(new Event("change", {bubbles: true}));
+        }).observe(document.body, {childList: true, subtree: true})"""
+    )
+    page.select_option("#id_platform", "picqer")
+    page.wait_for_selector("#entity-search")
+    expect(page.locator("#id_method")).to_have_value("DELETE")
+    assert entity_values(page) and all(v.startswith("DELETE ") for v in entity_values(page))
