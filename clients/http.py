@@ -24,7 +24,7 @@ import random
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import requests
@@ -34,6 +34,7 @@ from django.utils import timezone as dj_timezone
 from . import auth as authlib
 from . import pagination as paginglib
 from . import redaction
+from .errors import BAD_URL_ERRORS, describe_request_error
 from .oauth import NeedsGrant, OAuthError, TokenEndpointUnreachable
 from .platforms.base import Entity, Platform, UnknownEntity
 from .platforms.registry import get_platform
@@ -113,7 +114,11 @@ class RateLimited(PlatformError):
 
     @property
     def hint(self) -> str:  # type: ignore[override]
-        return f"Try again in {self.retry_after:.0f} seconds."
+        seconds = round(self.retry_after)
+        if seconds < 120:
+            return f"Try again in {seconds} seconds."
+        hours, minutes = divmod(seconds // 60, 60)
+        return f"Try again in {f'{hours} h ' if hours else ''}{minutes} min."
 
 
 class PaginationLimit(PlatformError):
@@ -185,7 +190,6 @@ class _Session(requests.Session):
 
 
 # A bad URL stays bad: retrying it only delays the error.
-_NOT_RETRIED = (requests.exceptions.InvalidURL, requests.exceptions.MissingSchema, requests.exceptions.InvalidSchema)
 
 
 class _TooLarge(Exception):
@@ -427,9 +431,9 @@ class ClientSession:
                 )
             except requests.RequestException as exc:
                 elapsed = _ms(started)
-                reason = self._describe_exception(exc)
+                reason = describe_request_error(exc, self.timeout)
                 self._exchange(method, url, params, json, headers, None, elapsed, reason, step)
-                if idempotent and retries < self.max_retries and not isinstance(exc, _NOT_RETRIED):
+                if idempotent and retries < self.max_retries and not isinstance(exc, BAD_URL_ERRORS):
                     self.sleep(self._backoff(retries))
                     retries += 1
                     continue
@@ -454,7 +458,7 @@ class ClientSession:
                 ) from None
             except requests.RequestException as exc:
                 elapsed = _ms(started)
-                reason = self._describe_exception(exc)
+                reason = describe_request_error(exc, self.timeout)
                 self._exchange(method, url, params, json, headers, resp, elapsed, reason, step, b"")
                 if idempotent and retries < self.max_retries:
                     self.sleep(self._backoff(retries))
@@ -504,6 +508,13 @@ class ClientSession:
             if status == 429:
                 wait = self.rate_limit_wait(resp.headers, rate_limited)
                 message = f"{self.platform.label} is rate limiting this HTTP Client (HTTP 429)"
+                spent = self.daily_budget_spent(resp.headers)
+                if spent:
+                    # A minute past midnight: an attempt a moment early (clock skew) would be
+                    # refused again and wait a whole further day.
+                    wait = seconds_until_next_utc_day() + 60
+                    message = (f"{self.platform.label}'s daily API budget for this account is used up "
+                               f"(HTTP 429, {spent}: 0); calls wait for the next UTC day")
                 self._exchange(method, url, params, json, headers, resp, elapsed, message, step, body)
                 # A 429 means the request was not processed, so any method may be sent again.
                 if (
@@ -551,6 +562,13 @@ class ClientSession:
         base = rule.default_wait * (2**attempt)
         return base + random.uniform(0, base / 4)
 
+    def daily_budget_spent(self, headers: Mapping[str, str]) -> str:
+        """The name of the platform's daily-budget header that reads 0, or "" if none does."""
+        for name in self.platform.rate_limit.daily_budget_headers:
+            if (headers.get(name) or "").strip() == "0":
+                return name
+        return ""
+
     def _backoff(self, attempt: int) -> float:
         base = self.backoff * (2**attempt)
         return min(30.0, base + random.uniform(0, base))
@@ -561,7 +579,8 @@ class ClientSession:
         from . import oauth
 
         try:
-            return oauth.access_token(self.client, force_refresh=force_refresh)
+            return oauth.access_token(self.client, force_refresh=force_refresh,
+                                      run_id=_pk(self.run), task_id=_pk(self.task))
         except NeedsGrant as exc:
             raise AccessNotGranted(
                 f"HTTP Client {self.client.name!r} needs access granted again: open it and click "
@@ -629,21 +648,6 @@ class ClientSession:
         text = body[: BODY_EXCERPT * 4].decode("utf-8", "replace")
         text = redaction.redact_text(text, self._secrets)
         return text[:BODY_EXCERPT] + ("…" if len(body) > BODY_EXCERPT else "")
-
-    def _describe_exception(self, exc: requests.RequestException) -> str:
-        if isinstance(exc, requests.ConnectTimeout):
-            reason = f"no connection within {self.timeout[0]:g} s (HTTP_CONNECT_TIMEOUT)"
-        elif isinstance(exc, requests.ReadTimeout):
-            reason = f"no answer within {self.timeout[1]:g} s (HTTP_READ_TIMEOUT)"
-        elif isinstance(exc, requests.exceptions.SSLError):
-            reason = "the TLS handshake failed (certificate or protocol problem)"
-        elif isinstance(exc, requests.ConnectionError):
-            reason = "connection refused or reset"
-        elif isinstance(exc, _NOT_RETRIED):
-            reason = "the URL is not valid; check the Base URI"
-        else:
-            reason = type(exc).__name__
-        return reason
 
     def _exchange(
         self,
@@ -723,6 +727,13 @@ class ClientSession:
         error = redaction.redact_text(error, self._secrets)[:2000]
         HttpClient.objects.filter(pk=self.client.pk).update(last_used_at=stamp, last_error=error)
         self.client.last_used_at, self.client.last_error = stamp, error
+
+
+def seconds_until_next_utc_day(now: datetime | None = None) -> float:
+    """Seconds from `now` (default: the current time) to the next 00:00 UTC."""
+    now = (now or datetime.now(UTC)).astimezone(UTC)
+    tomorrow = (now + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
+    return (tomorrow - now).total_seconds()
 
 
 def parse_retry_after(value: str | None) -> float | None:

@@ -38,6 +38,7 @@ from django.utils import timezone
 from oauthlib.oauth2 import InvalidGrantError, OAuth2Error
 from requests_oauthlib import OAuth2Session
 
+from .errors import describe_request_error
 from .models import HttpClient, OAuthState
 from .platforms.base import Platform
 from .platforms.registry import get_platform
@@ -191,18 +192,6 @@ def _ms(started: float) -> int:
     return int((time.perf_counter() - started) * 1000)
 
 
-def _unreachable_reason(exc: requests.RequestException) -> str:
-    if isinstance(exc, requests.ConnectTimeout):
-        return f"no connection within {settings.HTTP_CONNECT_TIMEOUT:g} s"
-    if isinstance(exc, requests.ReadTimeout):
-        return f"no answer within {settings.HTTP_READ_TIMEOUT:g} s"
-    if isinstance(exc, requests.exceptions.SSLError):
-        return "the TLS handshake failed"
-    if isinstance(exc, requests.ConnectionError):
-        return "connection refused or reset"
-    return type(exc).__name__
-
-
 def _token_status(session: _LoggedOAuth2Session) -> int | None:
     response = (session.exchange or {}).get("response")
     return response.status_code if response is not None else None
@@ -221,8 +210,11 @@ def _server_error(
     )
 
 
-def _log_token_request(client: HttpClient, session: _LoggedOAuth2Session, error: str, *secret_values: str) -> None:
+def _log_token_request(client: HttpClient, session: _LoggedOAuth2Session, error: str, *secret_values: str,
+                       run_id: int | None = None, task_id: int | None = None) -> None:
     """Write a RequestLog for the last token request: always on failure, else if the client logs.
+
+    `run_id`/`task_id`: the run or task whose call needed the refresh, so its log shows it.
 
     Every credential is redacted by name (client_secret, code, code_verifier, refresh_token,
     access_token, id_token in form and JSON bodies, Authorization headers) and by value (the
@@ -255,6 +247,8 @@ def _log_token_request(client: HttpClient, session: _LoggedOAuth2Session, error:
     limit = settings.REQUEST_LOG_BODY_LIMIT
     RequestLog.objects.create(
         client_id=client.pk,
+        run_id=run_id,
+        task_id=task_id,
         method=str(exchange["method"]).upper(),
         url=redact_url(response.url if response is not None else exchange["url"], secrets_list),
         status=status,
@@ -359,8 +353,9 @@ def complete_grant(*, state: str, code: str = "", error: str = "", error_descrip
                                    f"{' (' + exc.description + ')' if exc.description else ''}",
                                    client, code, verifier), client)
     except requests.RequestException as exc:
+        reason = describe_request_error(exc, _timeout())
         failure = GrantError(_safe(f"The token endpoint of {platform.label} cannot be reached: "
-                                   f"{_unreachable_reason(exc)}; check the Token URL and try Grant access again",
+                                   f"{reason}; check the Token URL and try Grant access again",
                                    client, code, verifier), client)
     except (ValueError, KeyError) as exc:
         failure = GrantError(_safe(f"The token response of {platform.label} is not usable: {exc}",
@@ -391,7 +386,8 @@ def _mark_needs_grant(client: HttpClient, reason: str) -> None:
     )
 
 
-def access_token(client: HttpClient, force_refresh: bool = False) -> str:
+def access_token(client: HttpClient, force_refresh: bool = False, *,
+                 run_id: int | None = None, task_id: int | None = None) -> str:
     """A valid access token for an OAuth client, refreshed first when near expiry or forced.
 
     `force_refresh` is for a 401 with the token the caller holds: if another worker has
@@ -416,7 +412,7 @@ def access_token(client: HttpClient, force_refresh: bool = False) -> str:
         elif not current.get("refresh_token"):
             failure = NeedsGrant(f"no refresh token: grant access to {platform.label} again")
         else:
-            failure = _refresh_locked(locked, platform)
+            failure = _refresh_locked(locked, platform, run_id=run_id, task_id=task_id)
         if failure is None:
             client.tokens, client.token_expires_at = locked.tokens, locked.token_expires_at
             client.auth_state, client.auth_error = locked.auth_state, locked.auth_error
@@ -428,7 +424,8 @@ def access_token(client: HttpClient, force_refresh: bool = False) -> str:
     return client.tokens["access_token"]
 
 
-def _refresh_locked(locked: HttpClient, platform: Platform) -> OAuthError | None:
+def _refresh_locked(locked: HttpClient, platform: Platform, *,
+                    run_id: int | None = None, task_id: int | None = None) -> OAuthError | None:
     """Refresh `locked` (a row held with select_for_update) and save it; an error is returned."""
     try:
         client_id, client_secret = _client_credentials(locked, platform)
@@ -457,7 +454,7 @@ def _refresh_locked(locked: HttpClient, platform: Platform) -> OAuthError | None
             _safe(f"token refresh at {platform.label} failed: {exc.error}", locked)
         )
     except requests.RequestException as exc:
-        reason = _unreachable_reason(exc)
+        reason = describe_request_error(exc, _timeout())
         failure = TokenEndpointUnreachable(
             _safe(f"the token endpoint of {platform.label} cannot be reached: {reason}", locked),
             reason=reason, url=redact_url(token_url, locked.secret_values()),
@@ -469,7 +466,8 @@ def _refresh_locked(locked: HttpClient, platform: Platform) -> OAuthError | None
     else:
         if not token.get("access_token"):
             failure = OAuthError(f"the token response of {platform.label} has no access token")
-    _log_token_request(locked, session, str(failure) if failure else "", *old_tokens, *secret_fields(token))
+    _log_token_request(locked, session, str(failure) if failure else "", *old_tokens, *secret_fields(token),
+                       run_id=run_id, task_id=task_id)
     if failure is not None:
         return failure
     _store_token(locked, token)

@@ -115,10 +115,6 @@ def dedupe_key(run_id: int, page: str, index: int, branch: str, source: Any, dat
     return f"r{run_id}:p{page}:i{index}:b{branch}"
 
 
-def _ordered_transformers(through_qs) -> list:
-    return [row.transformer for row in through_qs.select_related("transformer").order_by("position", "pk")]
-
-
 Chain = Callable[[dict, str], list[dict]]
 
 
@@ -214,10 +210,10 @@ def execute_run(run_id: int, notify: Callable[[list[int]], None] | None = None,
         )
         realtime_ids = [r.pk for r in routes if r.realtime]
         route_chains = {
-            r.pk: compile_chain(_ordered_transformers(r.routetransformer_set.all()), f"route “{r}”") for r in routes
+            r.pk: compile_chain(r.transformers_in_order(), f"route “{r}”") for r in routes
         }
         entity_chain = compile_chain(
-            _ordered_transformers(incoming.incomingtransformer_set.filter(stage="entity")), "entity transformers")
+            incoming.transformers_in_order("entity"), "entity transformers")
         step = "input transformers"
         sets = parameter_sets(incoming)
 
@@ -481,7 +477,7 @@ class Publisher:
     def outgoing_chain(self, outgoing: Outgoing) -> Chain:
         if outgoing.pk not in self._chains:
             self._chains[outgoing.pk] = compile_chain(
-                _ordered_transformers(outgoing.outgoingtransformer_set.all()), "outgoing transformers")
+                outgoing.transformers_in_order(), "outgoing transformers")
         return self._chains[outgoing.pk]
 
     def session(self, client):
@@ -521,7 +517,7 @@ class Publisher:
             # The platform said when to come back: wait until then; this never counts as a failure.
             retry_at = now + timedelta(seconds=max(float(exc.retry_after or 0), 0.5))
             outcome = self._save(task, Task.Status.WAITING, attempts=task.attempts, next_attempt_at=retry_at,
-                                 last_error=f"Rate limited (HTTP 429); next attempt at {retry_at:%H:%M:%S}.",
+                                 last_error=f"{exc.message}; next attempt at {retry_at:%Y-%m-%d %H:%M:%S %Z}.",
                                  response_status=429, response_body=exc.body)
             outcome.rate_limited = True
             return outcome

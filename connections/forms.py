@@ -392,8 +392,7 @@ class IncomingForm(ConfigurationForm):
         fields = ConfigurationForm.Meta.fields + ["request_parameters", "pagination"]
 
     def attached_transformers(self) -> list[Transformer]:
-        rows = IncomingTransformer.objects.filter(incoming=self.instance, stage="input").select_related("transformer")
-        return [r.transformer for r in rows.order_by("position")]
+        return self.instance.transformers_in_order("input")
 
     def clean(self) -> dict:
         data = super().clean()
@@ -456,8 +455,7 @@ class OutgoingForm(ConfigurationForm):
         fields = ConfigurationForm.Meta.fields + ["query", "payload"]
 
     def attached_transformers(self) -> list[Transformer]:
-        rows = OutgoingTransformer.objects.filter(outgoing=self.instance).select_related("transformer")
-        return [r.transformer for r in rows.order_by("position")]
+        return self.instance.transformers_in_order()
 
     def save_transformers(self, obj: Outgoing) -> None:
         OutgoingTransformer.objects.filter(outgoing=obj).delete()

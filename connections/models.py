@@ -72,6 +72,10 @@ class Incoming(Configuration):
     def get_absolute_url(self) -> str:
         return reverse("connections:incoming_edit", args=[self.pk])
 
+    def transformers_in_order(self, stage: str = "input") -> list[Transformer]:
+        """The transformers of one stage ("input" or "entity"), in chain order."""
+        return _in_order(self.incomingtransformer_set.filter(stage=stage))
+
 
 class IncomingTransformer(models.Model):
     """An ordered attachment. stage: input (before the request) or entity (after it)."""
@@ -97,6 +101,10 @@ class Outgoing(Configuration):
 
     def get_absolute_url(self) -> str:
         return reverse("connections:outgoing_edit", args=[self.pk])
+
+    def transformers_in_order(self) -> list[Transformer]:
+        """The request transformers, in chain order."""
+        return _in_order(self.outgoingtransformer_set.all())
 
 
 class OutgoingTransformer(models.Model):
@@ -132,6 +140,10 @@ class Route(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("connections:route_detail", args=[self.pk])
+
+    def transformers_in_order(self) -> list[Transformer]:
+        """The route transformers, in chain order."""
+        return _in_order(self.routetransformer_set.all())
 
 
 class RouteTransformer(models.Model):
@@ -271,3 +283,8 @@ class RunTest(models.Model):
         import json
 
         return json.dumps(self.sample, indent=2, ensure_ascii=False)
+
+
+def _in_order(attachments: models.QuerySet) -> list[Transformer]:
+    """The transformers of ordered attachment rows (position, then the order they were added)."""
+    return [row.transformer for row in attachments.select_related("transformer").order_by("position", "pk")]

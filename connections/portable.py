@@ -18,18 +18,17 @@ from django.http import QueryDict
 from clients.models import HttpClient
 
 from .forms import IncomingForm, OutgoingForm
-from .models import Incoming, IncomingTransformer, Outgoing, OutgoingTransformer, Transformer
+from .models import Incoming, Outgoing, Transformer
 
 FORMAT = "alumio-lite/configurations"
 VERSION = 1
 
 
-def _transformer_ids(rows: Iterable[Any]) -> list[str]:
-    return [r.transformer.identifier for r in rows]
+def _transformer_ids(transformers: Iterable[Transformer]) -> list[str]:
+    return [t.identifier for t in transformers]
 
 
 def export_incoming(incoming: Incoming) -> dict:
-    rows = IncomingTransformer.objects.filter(incoming=incoming, stage="input").select_related("transformer")
     return {
         "identifier": incoming.identifier,
         "name": incoming.name,
@@ -41,12 +40,11 @@ def export_incoming(incoming: Incoming) -> dict:
         "client": incoming.client.identifier,
         "request_parameters": incoming.request_parameters or {},
         "pagination": incoming.pagination,
-        "input_transformers": _transformer_ids(rows.order_by("position")),
+        "input_transformers": _transformer_ids(incoming.transformers_in_order("input")),
     }
 
 
 def export_outgoing(outgoing: Outgoing) -> dict:
-    rows = OutgoingTransformer.objects.filter(outgoing=outgoing).select_related("transformer")
     return {
         "identifier": outgoing.identifier,
         "name": outgoing.name,
@@ -58,7 +56,7 @@ def export_outgoing(outgoing: Outgoing) -> dict:
         "client": outgoing.client.identifier,
         "query": outgoing.query or {},
         "payload": outgoing.payload or {},
-        "transformers": _transformer_ids(rows.order_by("position")),
+        "transformers": _transformer_ids(outgoing.transformers_in_order()),
     }
 
 

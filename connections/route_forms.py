@@ -51,8 +51,7 @@ class RouteForm(forms.ModelForm):
         self.fields["max_attempts"].widget.attrs["min"] = 1
         if self.instance.pk:
             self.initial.setdefault("processing", "realtime" if self.instance.realtime else "scheduled")
-            self.initial.setdefault("transformers", [
-                row.transformer for row in self.instance.routetransformer_set.select_related("transformer")])
+            self.initial.setdefault("transformers", self.instance.transformers_in_order())
 
     def transformer_rows(self) -> list[str]:
         """Selected transformer ids in order, one <select> per row."""

@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from clients.redaction import redact_text
 
-from .models import Incoming, IncomingTransformer, RunTest
+from .models import Incoming, RunTest
 
 logger = logging.getLogger(__name__)
 
@@ -119,8 +119,7 @@ class _Recorder:
 def parameter_sets(incoming: Incoming) -> list[dict]:
     """The request parameters after the input transformers (which may drop or branch them)."""
     params = incoming.request_parameters or {}
-    rows = IncomingTransformer.objects.filter(incoming=incoming, stage="input").select_related("transformer")
-    transformers = [r.transformer for r in rows.order_by("position")]
+    transformers = incoming.transformers_in_order("input")
     if not transformers:
         return [params]
     from .transformers import compile_transformers

@@ -92,6 +92,9 @@ class RateLimit:
     reset_is_epoch: bool = False  # reset header holds a Unix time (else seconds to wait)
     remaining_header: str | None = None
     default_wait: float = 20.0  # seconds, when a 429 says nothing
+    # Headers that read 0 once a daily budget is spent (Pipedrive). A 429 with one of them at 0
+    # waits for the next UTC day: waiting out the short window would only earn more 429s.
+    daily_budget_headers: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -66,6 +66,9 @@ PLATFORM = Platform(
         reset_is_epoch=False,
         remaining_header="x-ratelimit-remaining",
         default_wait=2.0,  # the burst window is 2 seconds
+        # The company account's token budget: seen in live responses, not in the docs we have.
+        # (x-daily-requests-left counts POST/PUT only, so a GET's 429 says nothing about it.)
+        daily_budget_headers=("x-daily-ratelimit-token-remaining",),
     ),
     default_pagination="pipedrive_start",
     test_entity="GET /v1/users/me",

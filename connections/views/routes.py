@@ -65,7 +65,7 @@ def route_detail(request: HttpRequest, pk: int) -> HttpResponse:
     route = get_object_or_404(with_task_counts(Route.objects.select_related("incoming", "outgoing")), pk=pk)
     counts = task_counts(route)
     runs = route.incoming.runs.all()[:10]
-    transformers = [row.transformer for row in route.routetransformer_set.select_related("transformer")]
+    transformers = route.transformers_in_order()
     return render(request, "connections/route_detail.html", {
         "route": route, "counts": counts, "runs": runs, "transformers": transformers,
     })

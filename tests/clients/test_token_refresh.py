@@ -131,3 +131,22 @@ def test_list_shows_when_the_token_refreshes(granted_timely, signed_in):
         token_expires_at=timezone.now() + timedelta(minutes=43, seconds=30))
     page = signed_in.get(reverse("clients:list")).content.decode()
     assert "Access granted, refreshes in 43 min" in page
+
+
+def test_a_refresh_needed_by_a_run_is_logged_on_that_run(granted_timely, oauth_provider):
+    from connections.models import Incoming, Run
+
+    HttpClient.objects.filter(pk=granted_timely.pk).update(log_requests=True)
+    _expire(granted_timely)
+    incoming = Incoming.objects.create(name="Timely accounts", identifier="timely-accounts", platform="timely",
+                                       method="GET", entity="GET /1.1/accounts", client=granted_timely)
+    run = Run.objects.create(incoming=incoming)
+    before = _refreshes(oauth_provider)
+
+    with ClientSession(granted_timely, run=run) as session:
+        assert session.call("GET /1.1/accounts").status == 200
+
+    assert _refreshes(oauth_provider) == before + 1
+    token_log = run.request_logs.get(method="POST")  # the refresh, then the call itself
+    assert token_log.url.endswith("/o/token/") and token_log.status == 200
+    assert run.request_logs.filter(method="GET", status=200).count() == 1

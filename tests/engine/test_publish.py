@@ -1,5 +1,5 @@
 """Publishing tasks: requests built from task data, outcomes per status code, claims, without a broker."""
-from datetime import timedelta
+from datetime import UTC, timedelta
 
 from django.utils import timezone
 
@@ -61,6 +61,26 @@ def test_rate_limit_then_server_errors_then_success(pipeline):
     assert task.request_logs.count() == 4
     assert sorted(task.request_logs.values_list("status", flat=True)) == [201, 429, 500, 500]
     assert len(pipeline.destination.published) == 1
+
+
+def test_a_spent_daily_budget_parks_the_route_until_the_next_utc_day(pipeline):
+    subscribe(pipeline)
+    pipeline.destination.fail_next(
+        429, headers={"x-ratelimit-reset": "2", "x-daily-ratelimit-token-remaining": "0"})
+
+    summary = engine.process_tasks(pipeline.route.pk)
+
+    tomorrow = (timezone.now() + timedelta(days=1)).astimezone(UTC)
+    due = tomorrow.replace(hour=0, minute=1, second=0, microsecond=0)  # a minute of margin for clock skew
+    assert summary.finished == 0 and len(pipeline.destination.published) == 0  # one 429, then no more calls
+    assert pipeline.destination.request_count == 1
+    parked = Task.objects.filter(route=pipeline.route, status=Task.Status.WAITING)
+    assert parked.count() > 1  # the rest of the claimed batch is handed back, due at the same time
+    assert all(abs((at - due).total_seconds()) < 5 for at in parked.values_list("next_attempt_at", flat=True))
+    task = parked.get(response_status=429)
+    assert task.attempts == 0
+    assert "daily API budget for this account is used up" in task.last_error
+    assert f"next attempt at {due:%Y-%m-%d %H:}" in task.last_error
 
 
 def test_a_permanent_400_fails_with_the_body_shown(pipeline):

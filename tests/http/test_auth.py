@@ -142,7 +142,7 @@ def test_timely_without_a_token_asks_to_grant_access():
 def test_oauth_401_refreshes_once_and_retries_once(monkeypatch):
     calls = []
 
-    def fake_access_token(client, force_refresh=False):
+    def fake_access_token(client, force_refresh=False, **context):
         calls.append(force_refresh)
         return "fresh-token-Yz90" if force_refresh else "stale-token-Ab01"
 
@@ -165,7 +165,7 @@ def test_oauth_401_refreshes_once_and_retries_once(monkeypatch):
 
 @responses.activate
 def test_oauth_second_401_is_a_client_error_not_a_loop(monkeypatch):
-    monkeypatch.setattr(oauth, "access_token", lambda client, force_refresh=False: "tok-still-bad")
+    monkeypatch.setattr(oauth, "access_token", lambda client, force_refresh=False, **context: "tok-still-bad")
     responses.add(responses.GET, BASES["timely"] + "/1.1/accounts", status=401, json={"errors": {}})
     s, _ = session(make_client("timely"))
     with pytest.raises(ClientError) as caught:
@@ -177,7 +177,7 @@ def test_oauth_second_401_is_a_client_error_not_a_loop(monkeypatch):
 
 @responses.activate
 def test_needs_grant_from_refresh_is_surfaced_clearly(monkeypatch):
-    def needs_grant(client, force_refresh=False):
+    def needs_grant(client, force_refresh=False, **context):
         if force_refresh:
             raise oauth.NeedsGrant("invalid_grant")
         return "old-token-Cd23"

@@ -6,7 +6,14 @@ import pytest
 import requests
 import responses
 
-from clients.http import ConnectionFailed, InvalidResponse, RateLimited, ServerError, parse_retry_after
+from clients.http import (
+    ConnectionFailed,
+    InvalidResponse,
+    RateLimited,
+    ServerError,
+    parse_retry_after,
+    seconds_until_next_utc_day,
+)
 from clients.models import RequestLog
 
 from .helpers import BASES, make_client, session
@@ -56,6 +63,45 @@ def test_429_uses_the_platform_reset_header_when_there_is_no_retry_after():
     s, sleeps = session(make_client("pipedrive"))
     s.call("GET /v1/users/me")
     assert sleeps == [2.0]
+
+
+@responses.activate
+def test_pipedrive_429_with_the_daily_budget_spent_waits_for_the_next_utc_day_not_the_window():
+    url = BASES["pipedrive"] + "/v1/users/me"
+    headers = {"x-ratelimit-reset": "2", "x-daily-ratelimit-token-remaining": "0"}
+    responses.add(responses.GET, url, status=429, headers=headers)
+    s, sleeps = session(make_client("pipedrive"))
+    before = seconds_until_next_utc_day()
+    with pytest.raises(RateLimited) as caught:
+        s.call("GET /v1/users/me")
+    assert sleeps == [] and len(responses.calls) == 1  # no point in waiting out the 2-second window
+    assert before + 55 <= caught.value.retry_after <= before + 60  # a minute past midnight UTC
+    message = str(caught.value)
+    assert "daily API budget for this account is used up" in message and "next UTC day" in message
+    assert " min." in message and "seconds" not in message  # "Try again in 7 h 12 min."
+
+
+@responses.activate
+def test_pipedrive_429_with_budget_left_is_the_short_window():
+    url = BASES["pipedrive"] + "/v1/users/me"
+    responses.add(responses.GET, url, status=429,
+                  headers={"x-ratelimit-reset": "2", "x-daily-ratelimit-token-remaining": "1200"})
+    responses.add(responses.GET, url, json={"success": True, "data": {}})
+    s, sleeps = session(make_client("pipedrive"))
+    s.call("GET /v1/users/me")
+    assert sleeps == [2.0]
+
+
+@pytest.mark.parametrize(("now", "expected"), [
+    ("2026-11-23T23:59:30+00:00", 30.0),
+    ("2026-11-23T00:00:00+00:00", 86400.0),
+    ("2026-12-31T12:00:00+00:00", 43200.0),
+    ("2026-11-24T01:00:00+02:00", 3600.0),  # 23:00 UTC the day before
+])
+def test_seconds_until_next_utc_day(now, expected):
+    from datetime import datetime
+
+    assert seconds_until_next_utc_day(datetime.fromisoformat(now)) == expected
 
 
 @responses.activate
