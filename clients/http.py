@@ -189,9 +189,6 @@ class _Session(requests.Session):
         super().rebuild_auth(prepared_request, response)
 
 
-# A bad URL stays bad: retrying it only delays the error.
-
-
 class _TooLarge(Exception):
     pass
 
