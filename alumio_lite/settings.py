@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    "django.contrib.humanize",  # naturaltime: "20 seconds ago" where timesince says "0 minutes"
     "django_htmx",
     "django_celery_beat",
     "alumio_lite",  # site-wide management commands (start, worker_alive)

@@ -1,4 +1,6 @@
 """Incoming and Outgoing configurations, Routes, Runs, Tasks and saved Transformers."""
+from datetime import timedelta
+
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
@@ -186,6 +188,13 @@ class Run(models.Model):
 
     def __str__(self) -> str:
         return f"Run {self.pk} of {self.incoming}"
+
+    @property
+    def duration(self) -> timedelta | None:
+        """How long it ran, once it has finished."""
+        if self.started_at and self.finished_at:
+            return self.finished_at - self.started_at
+        return None
 
     def get_absolute_url(self) -> str:
         return reverse("connections:run_detail", args=[self.pk])

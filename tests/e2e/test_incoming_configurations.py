@@ -123,6 +123,9 @@ def test_docs_steps_and_run_test_show_the_seed_url(
         )
         assert incoming.entity == key
         assert incoming.request_parameters == params
+        expect(page.locator("#run-test")).not_to_be_in_viewport()  # below the long form
+        page.get_by_role("link", name="Run test").click()  # the header jumps down to it
+        expect(page.locator("#run-test")).to_be_in_viewport()
         page.locator("#run-test").get_by_role("button", name="Run test").click()
         expect(page.locator("#run-test-status")).not_to_have_text("Running", timeout=20_000)
         assert page.locator("#run-test-status").inner_text() == "Finished", page.locator("#run-test").inner_text()

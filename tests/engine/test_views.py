@@ -1,4 +1,5 @@
 """The Routes, Runs, Tasks, Schedulers pages and the dashboard home."""
+import re
 from datetime import datetime, timedelta
 
 import pytest
@@ -9,7 +10,7 @@ from django_celery_beat.models import PeriodicTask
 from alumio_lite.celery import app
 from clients.models import HttpClient, RequestLog
 from connections import engine
-from connections.models import Route, Run, Task, Transformer
+from connections.models import Route, Run, Task, Transformer, WorkerHeartbeat
 
 
 @pytest.fixture
@@ -92,6 +93,20 @@ def test_run_now_runs_and_publishes_and_the_run_page_shows_it(signed_in, pipelin
     page = signed_in.get(run.get_absolute_url()).content.decode()
     assert 'id="run-tasks">300<' in page
     assert "hx-trigger" not in page  # finished: no more polling
+
+
+def test_a_short_run_shows_its_duration_in_seconds_not_zero_minutes(signed_in, pipeline):
+    run = engine.start_run(pipeline.incoming)
+    started = timezone.now() - timedelta(minutes=5)
+    Run.objects.filter(pk=run.pk).update(status=Run.Status.FINISHED, started_at=started,
+                                         finished_at=started + timedelta(seconds=3.25))
+
+    detail = signed_in.get(run.get_absolute_url()).content.decode()
+    listing = signed_in.get(reverse("connections:run_list")).content.decode()
+
+    assert 'id="run-duration">3.2 s<' in detail
+    assert "<td>3.2 s</td>" in listing
+    assert "0\xa0minutes" not in detail + listing and "0 minutes" not in detail + listing
 
 
 def test_a_running_run_polls_and_can_be_cancelled(signed_in, pipeline):
@@ -187,6 +202,14 @@ def test_dashboard_shows_counts_failures_requests_and_grants(signed_in, pipeline
     assert 'height="100"' in html  # the busiest hour is the full bar
     assert "Fake pipedrive" in html and "Needs grant" in html
     assert "Workers" in html
+
+
+def test_a_worker_seen_seconds_ago_reads_so(signed_in):
+    WorkerHeartbeat.objects.create(hostname="celery@box", seen_at=timezone.now() - timedelta(seconds=20))
+
+    html = signed_in.get(reverse("home")).content.decode()
+
+    assert re.search(r"celery@box · seen 2\d\xa0seconds ago", html)  # timesince said "0 minutes ago"
 
 
 @pytest.mark.parametrize("model", ["incoming", "outgoing", "route", "run", "task", "transformer"])
