@@ -46,6 +46,8 @@ def test_route_list_counts_tasks_by_status_in_one_query(signed_in, pipeline):
     # one cell per status, in the order of the header's columns
     assert html.index("&status=new") < html.index("&status=processing") < html.index("&status=waiting")
     assert f'?route={pipeline.route.pk}&status=failed">0<' in html  # no failure: no badge
+    assert f'href="{pipeline.incoming.get_absolute_url()}">Picqer customers<' in html
+    assert f'href="{pipeline.outgoing.get_absolute_url()}">Pipedrive persons<' in html
     assert len(two_routes) == len(one_route)  # the counts are one aggregate, not a query per route
 
 
@@ -93,6 +95,9 @@ def test_run_now_runs_and_publishes_and_the_run_page_shows_it(signed_in, pipelin
     page = signed_in.get(run.get_absolute_url()).content.decode()
     assert 'id="run-tasks">300<' in page
     assert "hx-trigger" not in page  # finished: no more polling
+    listing = signed_in.get(reverse("connections:run_list")).content.decode()
+    assert f'href="{pipeline.incoming.get_absolute_url()}">Picqer customers<' in listing
+    assert f'?run={run.pk}">300<' in listing  # the tasks it created, one click away
 
 
 def test_a_short_run_shows_its_duration_in_seconds_not_zero_minutes(signed_in, pipeline):
