@@ -249,6 +249,13 @@ class WorkerHeartbeat(models.Model):
     hostname = models.CharField(max_length=200, unique=True)
     seen_at = models.DateTimeField(default=timezone.now)
 
+    # The heartbeat job runs every 30 s: a worker silent for longer than this is taken as gone.
+    ONLINE_WINDOW = timedelta(minutes=2)
+
+    @classmethod
+    def online(cls) -> models.QuerySet:
+        return cls.objects.filter(seen_at__gte=timezone.now() - cls.ONLINE_WINDOW)
+
 
 class RunTest(models.Model):
     """One "Run test" of an incoming configuration: runs it once now and creates no tasks.

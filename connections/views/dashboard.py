@@ -36,9 +36,8 @@ def requests_per_hour(now=None) -> list[dict]:
 
 def home(request: HttpRequest) -> HttpResponse:
     now = timezone.now()
-    recent = now - timedelta(minutes=2)
     day_ago = now - timedelta(hours=24)
-    workers = WorkerHeartbeat.objects.filter(seen_at__gte=recent).order_by("hostname")
+    workers = WorkerHeartbeat.online().order_by("hostname")
     counts = Task.objects.aggregate(**{status: Count("id", filter=Q(status=status)) for status in Task.Status.values})
     task_counts = [(status, label, counts[status]) for status, label in Task.Status.choices]
     failed_tasks = (Task.objects.filter(status=Task.Status.FAILED, updated_at__gte=day_ago)

@@ -114,6 +114,18 @@ def test_a_short_run_shows_its_duration_in_seconds_not_zero_minutes(signed_in, p
     assert "0\xa0minutes" not in detail + listing and "0 minutes" not in detail + listing
 
 
+def test_a_queued_run_without_a_live_worker_says_what_to_do(signed_in, pipeline):
+    run = engine.start_run(pipeline.incoming)
+    WorkerHeartbeat.objects.create(hostname="celery@old", seen_at=timezone.now() - timedelta(minutes=5))
+
+    html = signed_in.get(run.get_absolute_url()).content.decode()
+    assert 'id="run-no-worker"' in html and "bin/start" in html
+
+    WorkerHeartbeat.objects.create(hostname="celery@box")  # a worker reports in
+    html = signed_in.get(run.get_absolute_url(), HTTP_HX_REQUEST="true").content.decode()
+    assert "Waiting for a worker" in html and 'id="run-no-worker"' not in html
+
+
 def test_a_running_run_polls_and_can_be_cancelled(signed_in, pipeline):
     run = engine.start_run(pipeline.incoming)
     Run.objects.filter(pk=run.pk).update(status=Run.Status.RUNNING, pages=2, entities=200)
