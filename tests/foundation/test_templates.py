@@ -1,4 +1,5 @@
-"""Template hygiene: Django's {# #} comments end on their own line, or they show on the page."""
+"""Template hygiene: Django's {# #} comments end on their own line, or they show on the page;
+every page names its icon, or browsers ask for a /favicon.ico that does not exist."""
 from pathlib import Path
 
 import pytest
@@ -23,3 +24,9 @@ def test_no_comment_spans_lines(path):
 def test_pages_show_no_template_comment(signed_in, url_name):
     html = signed_in.get(reverse(url_name)).content.decode()
     assert "{#" not in html and "#}" not in html
+
+
+@pytest.mark.parametrize("path", [p for p in TEMPLATES if "<head>" in p.read_text()],
+                         ids=lambda p: str(p.relative_to(settings.BASE_DIR)))
+def test_every_page_head_names_the_icon(path):
+    assert 'rel="icon"' in path.read_text()
