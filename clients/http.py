@@ -503,8 +503,6 @@ class ClientSession:
                 refreshed = force_refresh = True
                 continue
             if status == 429:
-                wait = self.rate_limit_wait(resp.headers, rate_limited)
-                message = f"{self.platform.label} is rate limiting this HTTP Client (HTTP 429)"
                 spent = self.daily_budget_spent(resp.headers)
                 if spent:
                     # A minute past midnight: an attempt a moment early (clock skew) would be
@@ -512,6 +510,9 @@ class ClientSession:
                     wait = seconds_until_next_utc_day() + 60
                     message = (f"{self.platform.label}'s daily API budget for this account is used up "
                                f"(HTTP 429, {spent}: 0); calls wait for the next UTC day")
+                else:
+                    wait = self.rate_limit_wait(resp.headers, rate_limited)
+                    message = f"{self.platform.label} is rate limiting this HTTP Client (HTTP 429)"
                 self._exchange(method, url, params, json, headers, resp, elapsed, message, step, body)
                 # A 429 means the request was not processed, so any method may be sent again.
                 if (

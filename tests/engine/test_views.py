@@ -119,11 +119,11 @@ def test_a_queued_run_without_a_live_worker_says_what_to_do(signed_in, pipeline)
     WorkerHeartbeat.objects.create(hostname="celery@old", seen_at=timezone.now() - timedelta(minutes=5))
 
     html = signed_in.get(run.get_absolute_url()).content.decode()
-    assert 'id="run-no-worker"' in html and "bin/start" in html
+    assert 'id="no-worker"' in html and "bin/start" in html
 
     WorkerHeartbeat.objects.create(hostname="celery@box")  # a worker reports in
     html = signed_in.get(run.get_absolute_url(), HTTP_HX_REQUEST="true").content.decode()
-    assert "Waiting for a worker" in html and 'id="run-no-worker"' not in html
+    assert "Waiting for a worker" in html and 'id="no-worker"' not in html
 
 
 def test_a_running_run_polls_and_can_be_cancelled(signed_in, pipeline):

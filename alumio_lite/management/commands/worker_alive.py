@@ -11,7 +11,7 @@ class Command(BaseCommand):
     help = "Succeed when a Celery worker has written a heartbeat within --max-age seconds."
 
     def add_arguments(self, parser):
-        parser.add_argument("--max-age", type=int, default=120)
+        parser.add_argument("--max-age", type=int, default=int(WorkerHeartbeat.ONLINE_WINDOW.total_seconds()))
 
     def handle(self, *args, max_age, **options):
         since = timezone.now() - timedelta(seconds=max_age)
