@@ -30,6 +30,10 @@ def signed_in(client, consultant):
 
 @pytest.fixture(scope="session")
 def browser():
+    from playwright.sync_api import expect
+
+    # Playwright's assertions wait 5 s by default, too little on a machine running other work.
+    expect.set_options(timeout=30_000)
     """Debian's chromium driven by Playwright. Skipped when absent, unless REQUIRE_BROWSER=1 (CI)."""
     if not shutil.which(CHROMIUM) and not os.path.exists(CHROMIUM):
         if os.environ.get("REQUIRE_BROWSER") == "1":
@@ -59,7 +63,9 @@ def browser():
 def page(browser, live_server, consultant):
     """A browser page signed in to the live dashboard as `consultant`."""
     context = browser.new_context(base_url=live_server.url, viewport={"width": 1400, "height": 900})
-    context.set_default_timeout(15_000)
+    # Budgets for a loaded CI machine: a wait ends as soon as its condition holds, so a long budget
+    # costs nothing when things are fast and only stops a slow machine from failing a correct page.
+    context.set_default_timeout(45_000)
     page = context.new_page()
     page.goto("/accounts/login/")
     page.fill("#id_username", consultant.username)

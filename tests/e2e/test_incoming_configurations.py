@@ -127,7 +127,7 @@ def test_docs_steps_and_run_test_show_the_seed_url(
         page.get_by_role("link", name="Run test").click()  # the header jumps down to it
         expect(page.locator("#run-test")).to_be_in_viewport()
         page.locator("#run-test").get_by_role("button", name="Run test").click()
-        expect(page.locator("#run-test-status")).not_to_have_text("Running", timeout=20_000)
+        expect(page.locator("#run-test-status")).not_to_have_text("Running", timeout=60_000)
         assert page.locator("#run-test-status").inner_text() == "Finished", page.locator("#run-test").inner_text()
         expect(page.locator("#run-test-requests")).to_contain_text(expected_path)
         expect(page.locator("#run-test-requests")).to_contain_text("200")
@@ -152,7 +152,7 @@ def test_run_test_with_pagination_fetches_every_page_live(page: Page):
         page.get_by_role("button", name="Create").click()
         page.wait_for_url(re.compile(r"/connections/incoming/\d+/$"))
         page.locator("#run-test").get_by_role("button", name="Run test").click()
-        expect(page.locator("#run-test-status")).to_have_text("Finished", timeout=20_000)
+        expect(page.locator("#run-test-status")).to_have_text("Finished", timeout=60_000)
         expect(page.locator("#run-test-entities")).to_have_text("350")
         expect(page.locator("#run-test-pages")).to_have_text(str(len(fake.received)))
         for offset in ("offset=100", "offset=200", "offset=300"):

@@ -113,7 +113,7 @@ def test_run_test_sends_what_the_input_transformers_made(page: Page, tmp_path: P
         assert chosen(page) == ["Search active customers"]
         run = page.locator("#run-test")
         run.get_by_role("button", name="Run test").click()
-        expect(page.locator("#run-test-status")).to_have_text("Finished", timeout=20_000)
+        expect(page.locator("#run-test-status")).to_have_text("Finished", timeout=60_000)
         expect(page.locator("#run-test-entities")).to_have_text("250")
         requests = page.locator("#run-test-requests")
         for offset in ("offset=0", "offset=100", "offset=200"):
