@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
+from ..entity_search import EntityIndex
+
 CATALOG_DIR = Path(__file__).resolve().parent / "catalogs"
 
 
@@ -169,8 +171,6 @@ class Catalog:
             known = self._by_name.get(e.name.lower())
             if known is None or (known.deprecated and not e.deprecated):
                 self._by_name[e.name.lower()] = e
-        # Precomputed once so a search over ConnectWise's 3,000 entities is one pass of `in` tests.
-        self._index = [(e, e.name.lower(), f"{e.name}\n{e.group}\n{e.key}".lower()) for e in entities]
 
     @classmethod
     def load(cls, path: Path) -> Catalog:
@@ -200,38 +200,29 @@ class Catalog:
         include_deprecated: bool = False,
         limit: int | None = None,
     ) -> list[Entity]:
-        """Entities whose name, group or key contain every word of `text` (case-insensitive).
+        """Entities matching `text` by relevance over name, group, path and method, best first.
 
-        `role` is "subscriber" (reads, incl. reads via POST) or "publisher" (writes); `method`
-        narrows to one HTTP method. Deprecated entities (Pipedrive v1) only when asked for.
-        Names starting with the text come first, then names containing it, then names
-        containing every word, then matches on group or path only; each in catalog order.
+        Tolerates punctuation, "Group - Name" titles, small typos and extra words; see
+        clients.entity_search. `role` is "subscriber" (reads, incl. reads via POST) or
+        "publisher" (writes); `method` narrows to one HTTP method. Deprecated entities
+        (Pipedrive v1) only when asked for; otherwise a match on one finds its replacement.
         """
         if role not in (None, "subscriber", "publisher"):
             raise ValueError(f"role must be 'subscriber' or 'publisher', not {role!r}")
-        needle = " ".join(text.lower().split())
-        words = needle.split()
         method = method.upper() if method else None
         want_read = {None: None, "subscriber": True, "publisher": False}[role]
-        # Four buckets instead of a sort: each keeps catalog order.
-        buckets: tuple[list[Entity], ...] = ([], [], [], [])
-        for entity, name, hay in self._index:
-            if method and entity.method != method:
-                continue
-            if entity.deprecated and not include_deprecated:
-                continue
-            if want_read is not None and entity.is_read is not want_read:
-                continue
-            if not words or name.startswith(needle):
-                buckets[0].append(entity)
-            elif not all(w in hay for w in words):
-                continue
-            elif needle in name:
-                buckets[1].append(entity)
-            else:  # every word in the name beats a match on the group or path only
-                buckets[2 if all(w in name for w in words) else 3].append(entity)
-        found = [e for bucket in buckets for e in bucket]
+        allowed = (
+            (not method or e.method == method)
+            and (include_deprecated or not e.deprecated)
+            and (want_read is None or e.is_read is want_read)
+            for e in self.entities
+        )
+        found = self._search_index.rank(text, allowed, include_deprecated=include_deprecated)
         return found[:limit] if limit is not None else found
+
+    @cached_property
+    def _search_index(self) -> EntityIndex:
+        return EntityIndex(self.entities)
 
     def groups(self, include_deprecated: bool = False) -> dict[str, list[Entity]]:
         """Entities by the API's section, in catalog order (for <optgroup>s)."""

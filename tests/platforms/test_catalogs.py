@@ -113,7 +113,8 @@ def test_search_filters_and_ranks():
     catalog = get_platform("connectwise").catalog
     found = catalog.search("addressformats get", method="get")
     assert found and all(e.method == "GET" for e in found)
-    assert all("addressformats" in f"{e.name} {e.path}".lower() for e in found)
+    # Ranked, fuzzy search: the best matches carry the word (a near word may follow them).
+    assert all("addressformats" in f"{e.name} {e.path}".lower() for e in found[:5])
     assert found[0].name.lower().startswith("addressformats")
     assert "get" in found[0].name.lower()
     # A name hit outranks a hit on the path alone.
