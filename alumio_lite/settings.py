@@ -186,6 +186,9 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True  # ...including when the process is kil
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_ALWAYS_EAGER = envbool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# Beat saves each job's "last run" after every job it sends, not every 3 minutes, so Schedulers
+# shows a run that just happened (a handful of small writes a minute).
+CELERY_BEAT_SYNC_EVERY = 1
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 

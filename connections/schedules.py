@@ -75,7 +75,9 @@ def next_run(task: PeriodicTask, now: datetime | None = None) -> datetime | None
         return (when + timedelta(seconds=1)).replace(second=0, microsecond=0).astimezone(now.tzinfo)
     if task.interval_id:
         every = timedelta(**{task.interval.period: task.interval.every})
-        return (task.last_run_at + every) if task.last_run_at else now
+        # A job whose time has come (beat stopped, or not yet saved its last run) is due now,
+        # never "next" at a moment already past.
+        return max(task.last_run_at + every, now) if task.last_run_at else now
     return None
 
 

@@ -41,3 +41,14 @@ def test_setup_schedules_is_idempotent(db):
     assert PeriodicTask.objects.filter(name__startswith="system: ").count() == 4
     heartbeat = PeriodicTask.objects.get(name="system: heartbeat")
     assert (heartbeat.interval.every, heartbeat.interval.period) == (30, "seconds")
+
+
+def test_an_overdue_interval_job_is_due_now_not_in_the_past(db):
+    call_command("setup_schedules")
+    heartbeat = PeriodicTask.objects.get(name="system: heartbeat")
+    now = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
+    heartbeat.last_run_at = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)  # beat was stopped for hours
+
+    assert schedules.next_run(heartbeat, now=now) == now
+    heartbeat.last_run_at = datetime(2026, 11, 24, 11, 59, 50, tzinfo=UTC)
+    assert schedules.next_run(heartbeat, now=now) == datetime(2026, 11, 24, 12, 0, 20, tzinfo=UTC)
