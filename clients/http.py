@@ -537,7 +537,9 @@ class ClientSession:
                 if retries:
                     reason += f" (after {retries + 1} attempts)"
                 elif not idempotent:
-                    reason += f" (a {method} is not retried automatically: it may have been applied)"
+                    # Sent once, never repeated inside this call: the platform may have applied it.
+                    # (A route's "Retry on failure" may still try it again later, and says so.)
+                    reason += f" (this {method} was sent once: the platform may have applied it)"
                 raise ServerError(reason, **error_kwargs)
             raise ClientError(reason, **error_kwargs)
 

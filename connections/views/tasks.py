@@ -8,6 +8,7 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from alumio_lite.filters import filter_by_day
@@ -63,10 +64,10 @@ def task_bulk(request: HttpRequest) -> HttpResponse:
         for route_id in Task.objects.filter(pk__in=ids, status=Task.Status.NEW).values_list(
                 "route_id", flat=True).distinct():
             jobs.process_route.delay_on_commit(route_id)
-        messages.success(request, f"{count} tasks queued again.")
+        messages.success(request, ngettext("%d task queued again.", "%d tasks queued again.", count) % count)
     elif action == "skip":
         count = engine.skip_tasks(ids)
-        messages.success(request, f"{count} tasks skipped.")
+        messages.success(request, ngettext("%d task skipped.", "%d tasks skipped.", count) % count)
     else:
         messages.error(request, "Unknown action.")
     return redirect(back)

@@ -152,8 +152,11 @@ def test_task_list_filters_and_bulk_actions(signed_in, pipeline):
     bad = signed_in.get(reverse("connections:task_list"), {"date": "yesterday"}).content.decode()
     assert "Dates look like" in bad
 
-    signed_in.post(reverse("connections:task_bulk"), {"task": [failed[0].pk], "action": "retry"})
-    signed_in.post(reverse("connections:task_bulk"), {"task": [failed[1].pk], "action": "skip"})
+    retried = signed_in.post(reverse("connections:task_bulk"), {"task": [failed[0].pk], "action": "retry"},
+                             follow=True).content.decode()
+    skipped = signed_in.post(reverse("connections:task_bulk"), {"task": [failed[1].pk], "action": "skip"},
+                             follow=True).content.decode()
+    assert "1 task queued again." in retried and "1 task skipped." in skipped  # not "1 tasks"
 
     statuses = dict(Task.objects.filter(pk__in=[t.pk for t in failed]).values_list("pk", "status"))
     assert statuses == {failed[0].pk: "new", failed[1].pk: "skipped", failed[2].pk: "failed"}
