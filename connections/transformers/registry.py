@@ -1,0 +1,35 @@
+"""The registry of transformer kinds: explicit, in the order the UI offers them.
+
+Adding a kind: write its module (a ``KIND = Kind(...)``) and list it here. Nothing registers itself.
+"""
+from __future__ import annotations
+
+from . import (
+    cast,
+    copy,
+    filter,
+    get_branches,
+    key_mapper,
+    merge_defaults,
+    move,
+    remove,
+    value_mapper,
+    value_setter,
+)
+from .base import Kind
+
+KINDS: dict[str, Kind] = {
+    module.KIND.key: module.KIND
+    for module in (
+        value_setter,
+        copy,
+        move,
+        remove,
+        key_mapper,
+        value_mapper,
+        cast,
+        filter,
+        get_branches,
+        merge_defaults,
+    )
+}
