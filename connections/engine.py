@@ -20,6 +20,7 @@ import json
 import logging
 import os
 import socket
+import sys
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -59,12 +60,19 @@ class StepError(Exception):
 
 
 def worker_name() -> str:
-    """Who is running this: the Celery worker's hostname when inside one, else host:pid."""
+    """Who is running this, in one form: "name@host", as Celery names its workers.
+
+    Inside a worker it is that worker's node name ("celery@vm"); elsewhere (manage.py run_incoming,
+    a Run test in the dashboard) the program, so every run reads the same way ("manage.py@vm").
+    """
     from celery import current_task
 
     request = getattr(current_task, "request", None)
     hostname = getattr(request, "hostname", None) if request else None
-    return hostname or f"{socket.gethostname()}:{os.getpid()}"
+    if hostname:
+        return hostname
+    program = os.path.basename(sys.argv[0]) if sys.argv and sys.argv[0] else "python"
+    return f"{program}@{socket.gethostname()} (pid {os.getpid()})"
 
 
 def _canonical(data: Any) -> str:

@@ -11,6 +11,7 @@ from django.views.decorators.http import require_POST
 from .. import engine
 from .. import tasks as jobs
 from ..models import Incoming, Run, WorkerHeartbeat
+from ..run_summary import unchanged_note
 
 PAGE_SIZE = 50
 ACTIVE = (Run.Status.QUEUED, Run.Status.RUNNING)
@@ -37,7 +38,9 @@ def run_list(request: HttpRequest) -> HttpResponse:
 def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
     # incoming__client: the progress part, polled every second, links to the client's request logs
     run = get_object_or_404(Run.objects.select_related("incoming__client"), pk=pk)
-    context = {"run": run, "active": run.status in ACTIVE, "routes": run.incoming.routes.all(),
+    routes = list(run.incoming.routes.all())
+    context = {"run": run, "active": run.status in ACTIVE, "routes": routes,
+               "unchanged_note": unchanged_note(run, len(routes)),
                # a queued run with no worker alive would wait forever: say so, and what to do
                "no_worker": run.status == Run.Status.QUEUED and not WorkerHeartbeat.online().exists()}
     if request.htmx:

@@ -51,3 +51,16 @@ def test_failed_run_exits_non_zero(pipeline, capsys):
     with pytest.raises(SystemExit):
         call_command("run_incoming", str(pipeline.incoming.pk), "--sync")
     assert "Error at page 1" in capsys.readouterr().out
+
+
+def test_a_second_run_over_unchanged_records_says_why_it_made_no_task(pipeline, capsys):
+    import re
+
+    call_command("run_incoming", pipeline.incoming.identifier, "--sync")
+    call_command("run_incoming", pipeline.incoming.identifier, "--sync")
+
+    second = capsys.readouterr().out.split("Run ")[-1]
+    assert "300 entities, 0 filtered, 0 tasks created" in second
+    assert "No new tasks: the 300 entities read are unchanged since an earlier run" in second
+    # the runner is named like Celery's workers ("name@host"), not "host:pid"
+    assert all(re.match(r"^\S+@\S+", run.worker) for run in Run.objects.all())

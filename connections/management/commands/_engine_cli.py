@@ -4,6 +4,8 @@ from __future__ import annotations
 from django.core.management.base import CommandError
 from django.db.models import Model
 
+from connections.run_summary import unchanged_note
+
 
 def find(model: type[Model], ref: str) -> Model:
     """A configuration by primary key or identifier, or a clear CommandError."""
@@ -22,6 +24,9 @@ def run_line(run) -> str:
         duration = f" in {(run.finished_at - run.started_at).total_seconds():.1f} s"
     line = (f"Run {run.pk} {run.get_status_display().lower()}{duration}: {run.pages} pages, "
             f"{run.entities} entities, {run.filtered} filtered, {run.tasks_created} tasks created")
+    note = unchanged_note(run, run.incoming.routes.count())
+    if note:
+        line += f"\n  {note}"
     if run.error:
         line += f"\n  Error at {run.error_step or 'start'}: {run.error}"
     return line
