@@ -82,7 +82,11 @@ def route_run(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, f"Its incoming configuration “{route.incoming}” is disabled.")
         return redirect(route)
     run = jobs.start_route(route, trigger="manual")
-    messages.success(request, f"Run {run.pk} of “{route.incoming}” queued.")
+    if route.realtime:
+        messages.success(request, f"Run {run.pk} of “{route.incoming}” queued.")
+    else:
+        messages.success(request, f"Run {run.pk} of “{route.incoming}” queued; its tasks for “{route}” are "
+                                  "published as soon as it ends, not at the route's schedule.")
     return redirect(run)
 
 

@@ -269,3 +269,12 @@ def test_task_list_date_filter_keeps_one_local_day(signed_in, pipeline):
     assert html.count('name="task" value=') == 2
     assert f'value="{tasks[0].pk}"' in html and f'value="{tasks[1].pk}"' in html
     assert 'value="2026-01-02"' in html  # the filter field keeps the day
+
+
+def test_run_now_on_a_scheduled_route_says_it_publishes_at_once(signed_in, pipeline, eager):
+    Route.objects.filter(pk=pipeline.route.pk).update(realtime=False)
+
+    detail = signed_in.get(pipeline.route.get_absolute_url()).content.decode()
+    assert "“Run now” fetches and publishes at once" in detail
+    page = signed_in.post(reverse("connections:route_run", args=[pipeline.route.pk]), follow=True).content.decode()
+    assert "published as soon as it ends, not at the route&#x27;s schedule" in page
