@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "django_celery_beat",
     "alumio_lite",  # site-wide management commands (start, worker_alive)
+    "accounts",  # users, roles and the per-URL permission map (accounts/access.py)
     "clients",
     "connections",
 ]
@@ -65,6 +66,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    "accounts.middleware.RoleRequiredMiddleware",  # every URL checked against accounts/access.py
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",

@@ -16,6 +16,7 @@ urlpatterns = [
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("clients/", include("clients.urls")),
+    path("settings/users/", include("accounts.views")),
     path("", include("connections.urls")),
     # One sign-in page for everything: the admin's own login form redirects to it.
     path("admin/login/", RedirectView.as_view(pattern_name="login", query_string=True)),
