@@ -36,7 +36,7 @@ from . import pagination as paginglib
 from . import redaction
 from .errors import BAD_URL_ERRORS, describe_request_error
 from .oauth import NeedsGrant, OAuthError, TokenEndpointUnreachable
-from .platforms.base import Entity, Platform, UnknownEntity
+from .platforms.base import Entity, NotADataEntity, Platform, UnknownEntity
 from .platforms.registry import get_platform
 
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
@@ -273,6 +273,8 @@ class ClientSession:
             catalog = self.platform.catalog
             try:
                 found = catalog.get(entity)
+            except NotADataEntity:
+                raise
             except UnknownEntity:
                 if method:
                     try:

@@ -19,9 +19,10 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 REDACTED = "[redacted]"
 
 # Header and parameter names that carry credentials on any of the platforms.
-# ConnectWise's `clientId` header is deliberately absent: it identifies the integration
-# (registered once per product, not per customer) and is needed to read a log; the Basic
-# credentials next to it are what is secret.
+# Deliberately absent, because they identify rather than authenticate and a log must show them:
+# ConnectWise's `clientId` (registered once per integration, not per customer; the Basic
+# credentials next to it are the secret) and Copper's X-PW-Application (always "developer_api")
+# and X-PW-UserEmail (whose key it is; X-PW-AccessToken is the secret).
 SECRET_NAMES = {
     "authorization",
     "proxy-authorization",
@@ -32,8 +33,6 @@ SECRET_NAMES = {
     "api_key",
     "x-api-key",
     "x-pw-accesstoken",
-    "x-pw-useremail",
-    "x-pw-application",
     "access_token",
     "refresh_token",
     "id_token",
@@ -48,17 +47,10 @@ SECRET_NAMES = {
     "set-cookie",
 }
 
-# Copper's request headers all start with X-PW-; the response header X-PW-TOTAL is a count
-# and stays readable.
-_SECRET_PREFIXES = ("x-pw-",)
-_NOT_SECRET = {"x-pw-total"}
 
 
 def is_secret_name(name: str) -> bool:
-    lowered = name.lower()
-    if lowered in _NOT_SECRET:
-        return False
-    return lowered in SECRET_NAMES or lowered.startswith(_SECRET_PREFIXES)
+    return name.lower() in SECRET_NAMES
 
 
 def expand_secrets(secrets: Iterable[str]) -> set[str]:

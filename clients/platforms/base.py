@@ -52,7 +52,25 @@ class Entity:
     deprecated: bool = False
     replacement: str | None = None  # e.g. Pipedrive v1 -> "DELETE /activities/{id}" (v2)
     read_via_post: bool = False  # reads that use POST (Copper search, Timely reports)
+    # What the body is sent as (clients.content_types): application/json, a form
+    # (application/x-www-form-urlencoded) or multipart/form-data with files; None without a body.
+    content_type: str | None = None
+    # What the entity answers with: JSON, or a file (Pipedrive's "Download one file" answers
+    # application/octet-stream), which is kept as {"file": {filename, content_type, base64}}.
+    response_type: str = "application/json"
+    # The body's top-level fields {"name", "required", "type"} as the reference lists them
+    # (type "file" for a multipart file part), and the key Timely wraps a body in ({"client": {...}}).
+    body_fields: tuple[dict, ...] = field(default=(), hash=False)
+    body_wrapper: str | None = None
+    # The platform's own OAuth authorize/token endpoints, listed in its reference: "Grant access"
+    # uses them; they are not data entities, so the catalog keeps them out of every list.
+    oauth_endpoint: bool = False
     extras: dict = field(default_factory=dict, hash=False, compare=False)
+
+    @property
+    def binary_response(self) -> bool:
+        """True when the entity answers with a file rather than JSON."""
+        return not _is_json_type(self.response_type)
 
     @property
     def is_read(self) -> bool:
@@ -67,6 +85,11 @@ class Entity:
     def publisher(self) -> bool:
         """Offered by the platform's Publisher (outgoing)."""
         return not self.is_read
+
+
+def _is_json_type(media_type: str) -> bool:
+    kind = (media_type or "").split(";", 1)[0].strip().lower()
+    return kind == "application/json" or kind.endswith("+json")
 
 
 @dataclass(frozen=True)
@@ -159,10 +182,17 @@ class UnknownEntity(LookupError):
     pass
 
 
+class NotADataEntity(UnknownEntity):
+    """The name or key is the platform's OAuth endpoint: Grant access uses it, nothing else may."""
+
+
 class Catalog:
     """A platform's entities, loaded once from its generated JSON file."""
 
     def __init__(self, entities: list[Entity]):
+        # OAuth endpoints stay known (for a clear error) but out of every list, search and get().
+        self.oauth_endpoints = {e.key: e for e in entities if e.oauth_endpoint}
+        entities = [e for e in entities if not e.oauth_endpoint]
         self.entities = entities
         self._by_key = {e.key: e for e in entities}
         self._by_name = {}
@@ -182,6 +212,7 @@ class Catalog:
             row = dict(row)
             row["path_params"] = tuple(row.get("path_params", ()))
             row["query_params"] = tuple(row.get("query_params", ()))
+            row["body_fields"] = tuple(row.get("body_fields", ()))
             entities.append(Entity(**row))
         return cls(entities)
 
@@ -189,6 +220,14 @@ class Catalog:
         """By stable key, or by name as the docs call it (case-insensitive)."""
         entity = self._by_key.get(key_or_name) or self._by_name.get(key_or_name.lower())
         if entity is None:
+            oauth = self.oauth_endpoints.get(key_or_name) or next(
+                (e for e in self.oauth_endpoints.values() if e.name.lower() == key_or_name.lower()), None
+            )
+            if oauth is not None:
+                raise NotADataEntity(
+                    f"{oauth.name!r} ({oauth.key}) is the platform's OAuth endpoint, not a data entity: "
+                    "the HTTP Client's Grant access uses it"
+                )
             raise UnknownEntity(f"unknown entity {key_or_name!r}")
         return entity
 

@@ -16,7 +16,7 @@ PLATFORM = Platform(
         Field(
             "client_id",
             "Client ID",
-            secret=True,
+            # Not a secret: it names the integration, and a request log must show which one called.
             header_bound=True,
             help_text="The integration's GUID from developer.connectwise.com/ClientID, sent in the clientId header.",
         ),

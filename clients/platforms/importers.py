@@ -11,13 +11,19 @@ import json
 import re
 from collections.abc import Callable, Iterable
 from pathlib import Path
+from urllib.parse import urlsplit
 
 SOURCES_DIR = Path(__file__).resolve().parent / "sources"
 
 ROW_FIELDS = (
     "key", "name", "group", "method", "path", "path_params", "query_params", "has_body",
-    "paginated", "pagination", "deprecated", "replacement", "read_via_post", "extras",
+    "paginated", "pagination", "deprecated", "replacement", "read_via_post",
+    "content_type", "response_type", "body_fields", "body_wrapper", "oauth_endpoint", "extras",
 )
+JSON = "application/json"
+FORM = "application/x-www-form-urlencoded"
+MULTIPART = "multipart/form-data"
+OCTET_STREAM = "application/octet-stream"
 _PLACEHOLDER = re.compile(r"\{([^{}]+)\}")
 
 
@@ -48,6 +54,12 @@ def row(entry: dict, **overrides) -> dict:
         "deprecated": bool(entry.get("deprecated")),
         "replacement": None,
         "read_via_post": bool(entry.get("read_via_post")),
+        # Reference lists say JSON unless they name another type (body_content_types, content_type).
+        "content_type": _request_type(entry),
+        "response_type": OCTET_STREAM if entry.get("binary_response") else JSON,
+        "body_fields": body_fields(entry.get("body_fields") or entry.get("body_params")),
+        "body_wrapper": entry.get("body_wrapper_key") or None,
+        "oauth_endpoint": False,
         "extras": {},
     }
     out.update(overrides)
@@ -55,6 +67,43 @@ def row(entry: dict, **overrides) -> dict:
         out["path_params"] = list(_PLACEHOLDER.findall(out["path"]))
         out["key"] = entity_key(method, out["path"])
     return out
+
+
+def _request_type(entry: dict) -> str | None:
+    if not entry.get("has_body"):
+        return None
+    named = entry.get("body_content_types") or [entry.get("content_type") or JSON]
+    return str(named[0])
+
+
+def body_fields(fields: object) -> list[dict]:
+    """{"name", "required", "type"} per top-level body field, required ones first (stable).
+
+    A binary string (OpenAPI's `format: binary`) is a file part of a multipart body: type "file".
+    """
+    if not isinstance(fields, list):
+        return []
+    out = []
+    for f in fields:
+        if not isinstance(f, dict) or not f.get("name"):
+            continue
+        kind = "file" if f.get("format") == "binary" else str(f.get("type") or "")
+        out.append({"name": str(f["name"]), "required": bool(f.get("required")), "type": kind})
+    return sorted(out, key=lambda f: not f["required"])
+
+
+def mark_oauth_endpoints(slug: str, rows: list[dict]) -> list[dict]:
+    """Flag the rows that are the platform's own OAuth authorize/token endpoints (not data entities)."""
+    from .registry import PLATFORMS
+
+    oauth = PLATFORMS[slug].oauth
+    if oauth is None:
+        return rows
+    paths = {urlsplit(u).path.rstrip("/") for u in (oauth.authorize_url, oauth.token_url)}
+    for r in rows:
+        if r["path"].rstrip("/") in paths:
+            r["oauth_endpoint"] = True
+    return rows
 
 
 def _query_param(q: dict) -> dict:
@@ -132,13 +181,11 @@ def picqer(src: Path) -> list[dict]:
 
 
 PIPEDRIVE_PAGINATION = {"offset": "pipedrive_start", "cursor": "pipedrive_cursor"}
-_PIPEDRIVE_EXTRAS = ("operation_id", "api_version", "token_cost", "oauth_scopes", "binary_response")
+_PIPEDRIVE_EXTRAS = ("operation_id", "api_version", "token_cost", "oauth_scopes")
 
 
 def _pipedrive_row(e: dict, version: str) -> dict:
     extras = _extras(e, _PIPEDRIVE_EXTRAS)
-    if e.get("body_fields"):
-        extras["body_fields"] = e["body_fields"]
     if e.get("base_url_override"):
         # OAuth endpoints live on oauth.pipedrive.com, without a version prefix.
         extras["base_url"] = e["base_url_override"]
@@ -191,8 +238,17 @@ def connectwise(src: Path) -> list[dict]:
         r = row(e, extras=_extras(e, ("operation_id", "body_schema", "response_schema")))
         if r["paginated"]:
             r["pagination"] = "connectwise_page"
+        if _connectwise_file(e):
+            r["response_type"] = OCTET_STREAM
         rows.append(r)
     return rows
+
+
+def _connectwise_file(e: dict) -> bool:
+    """Downloads and images: the SDK returns the raw file (os.File) or, for a GET, the raw
+    http.Response, because the body is not JSON (elsewhere http.Response means "no body")."""
+    schema = e.get("response_schema")
+    return schema == "os.File" or (schema == "http.Response" and e["method"] == "GET")
 
 
 TIMELY_PAGINATION = {
@@ -206,7 +262,7 @@ TIMELY_PAGINATION = {
 def timely(src: Path) -> list[dict]:
     rows = []
     for e in load_list(src / "entities.json"):
-        r = row(e, extras=_extras(e, ("body_wrapper_key", "body_params", "note")))
+        r = row(e, extras=_extras(e, ("note",)))
         style = str(e.get("pagination") or "")
         if r["paginated"]:
             r["pagination"] = next((v for k, v in TIMELY_PAGINATION.items() if style.startswith(k)), None)
@@ -225,7 +281,10 @@ _COPPER_NOT_READS = {("POST", "/activities")}
 def copper(src: Path) -> list[dict]:
     rows = []
     for e in load_list(src / "entities.json"):
-        r = row(e, extras=_extras(e, ("doc_title", "body_params", "body_example_keys", "note")))
+        r = row(e, extras=_extras(e, ("doc_title", "note")))
+        if not r["body_fields"] and e.get("body_example_keys"):
+            # Only an example body is documented: its keys, without types or required flags.
+            r["body_fields"] = [{"name": k, "required": False, "type": ""} for k in e["body_example_keys"]]
         if e.get("search"):
             r["read_via_post"] = True
             r["paginated"] = True
@@ -260,7 +319,7 @@ def build_catalog(slug: str, source_root: Path = SOURCES_DIR) -> dict:
     src = source_root / slug
     if not src.is_dir():
         raise SourceError(f"no reference folder {src}")
-    rows = disambiguate(IMPORTERS[slug](src))
+    rows = disambiguate(mark_oauth_endpoints(slug, IMPORTERS[slug](src)))
     files = sorted(src.glob("*.json"))
     return {
         "platform": slug,

@@ -99,7 +99,10 @@ def entities_from_openapi(
                 for (where, _), p in params.items()
                 if where == "query" and p.get("name")
             ]
-            path = prefix + raw_path
+            # An operation (or its path) may name its own server (Pipedrive's OAuth endpoints live on
+            # oauth.pipedrive.com): it is called there, by its plain path, not under the prefix.
+            server = _own_server(op, item)
+            path = raw_path if server else prefix + raw_path
             style = None
             if method == "get":
                 style = next((PAGING_PARAMS[q["name"]] for q in query if q["name"] in PAGING_PARAMS), None)
@@ -109,6 +112,9 @@ def entities_from_openapi(
                 extras["token_cost"] = op["x-token-cost"]
             if style:
                 extras["paging_style"] = style
+            if server:
+                extras["base_url"] = server
+            content_type, fields = _request_body(doc, op)
             rows.append({
                 "key": entity_key(method, path),
                 "name": str(op.get("summary") or op.get("operationId") or entity_key(method, path)).strip(),
@@ -123,6 +129,56 @@ def entities_from_openapi(
                 "deprecated": bool(op.get("deprecated")),
                 "replacement": None,
                 "read_via_post": False,
+                "content_type": content_type,
+                "response_type": _response_type(doc, op),
+                "body_fields": fields,
+                "body_wrapper": None,
+                "oauth_endpoint": False,
                 "extras": extras,
             })
     return rows
+
+
+def _own_server(op: dict, item: dict) -> str:
+    """The first server an operation (else its path item) declares, without a trailing slash."""
+    for holder in (op, item):
+        servers = holder.get("servers")
+        if isinstance(servers, list) and servers and isinstance(servers[0], dict) and servers[0].get("url"):
+            return str(servers[0]["url"]).rstrip("/")
+    return ""
+
+
+def _request_body(doc: dict, op: dict) -> tuple[str | None, list[dict]]:
+    """The body's media type (the first the document lists) and its top-level fields."""
+    from .importers import body_fields
+
+    if "requestBody" not in op:
+        return None, []
+    content = _resolve(doc, op["requestBody"]).get("content") or {}
+    if not content:
+        return "application/json", []
+    media_type = next(iter(content))
+    schema = _resolve(doc, (content[media_type] or {}).get("schema") or {})
+    properties: dict = {}
+    required: set = set(schema.get("required") or ())
+    for part in [schema, *(_resolve(doc, s) for s in schema.get("allOf") or ())]:
+        properties.update(part.get("properties") or {})
+        required.update(part.get("required") or ())
+    fields = []
+    for name, prop in properties.items():
+        prop = _resolve(doc, prop)
+        fields.append({"name": name, "required": name in required, "type": prop.get("type") or "",
+                       "format": prop.get("format")})
+    return str(media_type), body_fields(fields)
+
+
+def _response_type(doc: dict, op: dict) -> str:
+    """JSON unless the success answer is only ever something else (a file download)."""
+    responses = op.get("responses") or {}
+    for code in sorted(str(c) for c in responses):
+        if code.startswith("2"):
+            content = _resolve(doc, responses.get(code) or responses.get(int(code)) or {}).get("content") or {}
+            if content and not any("json" in t for t in content):
+                return str(next(iter(content)))
+            return "application/json"
+    return "application/json"

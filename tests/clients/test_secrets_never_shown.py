@@ -10,7 +10,8 @@ pytestmark = pytest.mark.django_db
 
 SECRETS = {
     "picqer": {"api_key": "PQ-leak-canary-0001"},
-    "connectwise": {"client_id": "CW-leak-canary-0002", "private_key": "CW-leak-canary-0003"},
+    # ConnectWise's Client ID is no secret (it names the integration); the Private Key is.
+    "connectwise": {"private_key": "CW-leak-canary-0003"},
     "timely": {"client_secret": "TM-leak-canary-0004"},
 }
 TOKENS = {"access_token": "AT-leak-canary-0005", "refresh_token": "RT-leak-canary-0006"}
@@ -32,7 +33,7 @@ def clients_with_secrets(db):
     made["connectwise"] = HttpClient.objects.create(
         name="CW", identifier="cw", platform="connectwise",
         settings={"base_uri": "https://api-eu.myconnectwise.net/v4_6_release/apis/3.0", "company_id": "acme",
-                  "public_key": "pub"}, secrets=SECRETS["connectwise"])
+                  "public_key": "pub", "client_id": "cw-integration-id"}, secrets=SECRETS["connectwise"])
     made["timely"] = HttpClient.objects.create(
         name="Timely", identifier="timely", platform="timely", settings={"base_uri": "https://api.timelyapp.com",
                                                                           "client_id": "app"},
@@ -68,7 +69,7 @@ def test_wizard_steps(signed_in):
     signed_in.get(reverse("clients:create") + "?restart=1")
     signed_in.post(reverse("clients:create"), {"platform": "connectwise"})
     data = {"base_uri": "https://api-eu.myconnectwise.net/v4_6_release/apis/3.0", "company_id": "acme",
-            "public_key": "pub", **SECRETS["connectwise"]}
+            "public_key": "pub", "client_id": "cw-integration-id", **SECRETS["connectwise"]}
     pages = [signed_in.post(reverse("clients:create_settings"), {**data, "company_id": ""})]  # error re-render
     pages.append(signed_in.get(reverse("clients:create_settings")))
     signed_in.post(reverse("clients:create_settings"), data)

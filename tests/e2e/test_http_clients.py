@@ -57,7 +57,7 @@ API_KEY_STEPS = {
     "connectwise": lambda page, fake: (
         page.get_by_label("Base URI").fill(fake.base_uri),
         [page.get_by_label(label).fill(str(value)) for label, value in (
-            ("Client ID", fake.client_secrets()["client_id"]),
+            ("Client ID", fake.client_id),
             ("Company ID", fake.client_settings()["company_id"]),
             ("Public Key", fake.client_settings()["public_key"]),
             ("Private Key", fake.client_secrets()["private_key"]),

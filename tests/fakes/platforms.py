@@ -215,10 +215,11 @@ class FakeConnectWise(_ClientMixin, FakePlatform):
         return Reply(200, data, headers)
 
     def client_settings(self) -> dict:
-        return {"base_uri": self.base_uri, "company_id": self.company_id, "public_key": self.public_key}
+        return {"base_uri": self.base_uri, "client_id": self.client_id, "company_id": self.company_id,
+                "public_key": self.public_key}
 
     def client_secrets(self) -> dict:
-        return {"client_id": self.client_id, "private_key": self.private_key}
+        return {"private_key": self.private_key}
 
 
 class FakeTimely(_ClientMixin, FakePlatform):

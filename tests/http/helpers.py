@@ -32,8 +32,8 @@ FIELDS = {
         {"access_token": "pd-access-Uv56", "refresh_token": REFRESH},
     ),
     "connectwise": (
-        {"company_id": "acme", "public_key": CW_PUBLIC},
-        {"private_key": CW_PRIVATE, "client_id": CW_CLIENT_ID},
+        {"company_id": "acme", "public_key": CW_PUBLIC, "client_id": CW_CLIENT_ID},
+        {"private_key": CW_PRIVATE},
         {},
     ),
     "timely": ({"client_id": "tm-app"}, {"client_secret": OAUTH_SECRET}, {"access_token": TIMELY_TOKEN,

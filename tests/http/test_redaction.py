@@ -33,7 +33,6 @@ def secret_forms(client):
         values.add(base64.b64encode(f"{s['api_key']}:".encode()).decode())
     if client.platform == "connectwise":
         values.add(base64.b64encode(f"acme+{client.settings['public_key']}:{s['private_key']}".encode()).decode())
-    values.discard(CW_CLIENT_ID)  # checked separately: visible by name, redacted here only as a secret field
     return values
 
 
@@ -108,9 +107,11 @@ def test_redact_headers_by_name():
     }
     out = redaction.redact_headers(headers)
     assert out["Authorization"] == out["x-api-token"] == out["X-PW-AccessToken"] == redaction.REDACTED
-    assert out["X-PW-UserEmail"] == out["Cookie"] == redaction.REDACTED
-    # ConnectWise's clientId identifies the integration and is not a credential; Copper's total is a count.
+    assert out["Cookie"] == redaction.REDACTED
+    # Identifiers, not credentials: ConnectWise's clientId names the integration, Copper's
+    # X-PW-Application is always developer_api and X-PW-UserEmail says whose key it is.
     assert out["clientId"] == CW_CLIENT_ID
+    assert out["X-PW-UserEmail"] == "a@b.c" and out["X-PW-Application"] == "developer_api"
     assert out["X-PW-TOTAL"] == "775"
     assert out["Content-Type"] == "application/json"
 

@@ -112,3 +112,95 @@ def test_build_catalogs_openapi_needs_a_platform(tmp_path):
     spec.write_text(SPEC)
     with pytest.raises(CommandError, match="--platform"):
         call_command("build_catalogs", openapi=[str(spec)], output=str(tmp_path / "x.json"))
+
+
+# Shaped like Pipedrive's official v1 document: OAuth operations name their own server, files
+# are uploaded as multipart or described with a form, and a download answers with bytes.
+PIPEDRIVE_LIKE = """
+openapi: 3.0.1
+info: {title: Pipedrive API v1, version: 1.0.0}
+servers: [{url: "https://api.pipedrive.com/v1"}]
+paths:
+  /oauth/token:
+    post:
+      summary: Getting the tokens
+      tags: [Oauth]
+      servers: [{url: "https://oauth.pipedrive.com"}]
+      requestBody:
+        content:
+          application/x-www-form-urlencoded:
+            schema: {type: object, properties: {grant_type: {type: string}, code: {type: string}}}
+      responses: {"200": {content: {application/json: {schema: {type: object}}}}}
+  /oauth/authorize:
+    servers: [{url: "https://oauth.pipedrive.com/"}]
+    get:
+      summary: Requesting authorization
+      tags: [Oauth]
+      responses: {"200": {content: {text/html: {schema: {type: string}}}}}
+  /files:
+    post:
+      summary: Add file
+      tags: [Files]
+      requestBody:
+        content:
+          multipart/form-data:
+            schema:
+              $ref: '#/components/schemas/AddFile'
+      responses: {"200": {content: {application/json: {schema: {type: object}}}}}
+  /files/{id}:
+    put:
+      summary: Update file details
+      tags: [Files]
+      parameters: [{name: id, in: path, required: true, schema: {type: integer}}]
+      requestBody:
+        content:
+          application/x-www-form-urlencoded:
+            schema: {type: object, properties: {name: {type: string}, description: {type: string}}}
+  /files/{id}/download:
+    get:
+      summary: Download one file
+      tags: [Files]
+      parameters: [{name: id, in: path, required: true, schema: {type: integer}}]
+      responses: {"200": {content: {application/octet-stream: {schema: {type: string, format: binary}}}}}
+components:
+  schemas:
+    AddFile:
+      required: [file]
+      allOf:
+        - type: object
+          properties:
+            deal_id: {type: integer}
+        - type: object
+          properties:
+            file: {type: string, format: binary}
+"""
+
+
+def test_operations_with_their_own_server_keep_it_and_their_plain_path(tmp_path):
+    spec = tmp_path / "openapi.yaml"
+    spec.write_text(PIPEDRIVE_LIKE)
+    out = tmp_path / "pipedrive.json"
+    call_command("build_catalogs", platform="pipedrive", openapi=[f"{spec}=/v1"], output=str(out))
+    rows = {r["key"]: r for r in json.loads(out.read_text())["entities"]}
+    assert "POST /v1/oauth/token" not in rows and "GET /v1/oauth/authorize" not in rows
+    token, authorize = rows["POST /oauth/token"], rows["GET /oauth/authorize"]
+    assert token["extras"]["base_url"] == "https://oauth.pipedrive.com"
+    assert authorize["extras"]["base_url"] == "https://oauth.pipedrive.com"  # path-level server, slash dropped
+    # They are the platform's OAuth endpoints: flagged, so no list offers them.
+    assert token["oauth_endpoint"] and authorize["oauth_endpoint"]
+    assert not rows["POST /v1/files"]["oauth_endpoint"]
+    assert "base_url" not in rows["POST /v1/files"]["extras"]
+
+
+def test_request_and_response_media_types_come_from_the_document():
+    rows = {r["key"]: r for r in entities_from_openapi(yaml.safe_load(PIPEDRIVE_LIKE), path_prefix="/v1")}
+    add = rows["POST /v1/files"]
+    assert add["content_type"] == "multipart/form-data"
+    assert add["body_fields"] == [
+        {"name": "file", "required": True, "type": "file"},
+        {"name": "deal_id", "required": False, "type": "integer"},
+    ]
+    assert rows["PUT /v1/files/{id}"]["content_type"] == "application/x-www-form-urlencoded"
+    assert rows["GET /v1/files/{id}/download"]["response_type"] == "application/octet-stream"
+    assert rows["GET /v1/files/{id}/download"]["content_type"] is None
+    assert rows["POST /v1/files"]["response_type"] == "application/json"

@@ -8,6 +8,7 @@ import requests
 from hypothesis import given
 from hypothesis import strategies as st
 
+from clients.platforms.base import UnknownEntity
 from clients.platforms.registry import get_platform
 from clients.platforms.request import (
     BuiltRequest,
@@ -221,9 +222,9 @@ def test_default_base_uris_show_their_placeholders():
     assert unfilled_placeholders(get_platform("timely").field("base_uri").default) == []
 
 
-def test_pipedrive_oauth_entities_use_their_own_host():
-    built = build_request("pipedrive", "POST /oauth/token", PIPEDRIVE, payload={"grant_type": "refresh_token"})
-    assert built.url == "https://oauth.pipedrive.com/oauth/token"
+def test_pipedrive_oauth_endpoints_are_not_requestable_entities():
+    with pytest.raises(UnknownEntity, match="OAuth endpoint, not a data entity"):
+        build_request("pipedrive", "POST /oauth/token", PIPEDRIVE, payload={"grant_type": "refresh_token"})
 
 
 @pytest.mark.parametrize(

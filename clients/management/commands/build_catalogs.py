@@ -71,7 +71,7 @@ class Command(BaseCommand):
                 raise CommandError(str(exc)) from None
             names.append(path.name)
         try:
-            rows = importers.disambiguate(rows)
+            rows = importers.disambiguate(importers.mark_oauth_endpoints(slug, rows))
         except importers.SourceError as exc:
             raise CommandError(str(exc)) from None
         target = Path(opts["output"]) if opts["output"] else out_dir / f"{slug}.json"
