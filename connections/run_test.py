@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
@@ -35,14 +36,27 @@ class Cancelled(Exception):
     pass
 
 
-def start(incoming: Incoming) -> RunTest:
-    """Record a new test and run it (in a thread unless BACKGROUND is off)."""
+@dataclass
+class Draft:
+    """The form as the user sees it, unsaved: Run test tests what is typed, not what was saved."""
+
+    incoming: Incoming  # an unsaved copy carrying the form's values
+    input_transformers: list
+
+
+def start(incoming: Incoming, draft: Draft | None = None) -> RunTest:
+    """Record a new test and run it (in a thread unless BACKGROUND is off).
+
+    With a draft, the test uses the draft's entity, parameters, client, pagination and input
+    transformers; the test row still belongs to the saved `incoming`.
+    """
     test = RunTest.objects.create(incoming=incoming)
     if BACKGROUND:
-        thread = threading.Thread(target=_execute_in_thread, args=(test.pk,), name=f"run-test-{test.pk}", daemon=True)
+        thread = threading.Thread(target=_execute_in_thread, args=(test.pk, draft), name=f"run-test-{test.pk}",
+                                  daemon=True)
         thread.start()
     else:
-        execute(test.pk)
+        execute(test.pk, draft)
         test.refresh_from_db()
     return test
 
@@ -62,10 +76,10 @@ def cancel(test: RunTest) -> None:
     RunTest.objects.filter(pk=test.pk, status=RunTest.Status.RUNNING).update(cancel_requested=True)
 
 
-def _execute_in_thread(test_id: int) -> None:
+def _execute_in_thread(test_id: int, draft: Draft | None = None) -> None:
     close_old_connections()
     try:
-        execute(test_id)
+        execute(test_id, draft)
     finally:
         # A thread's connection is never closed by Django's request cycle; close it here.
         connection.close()
@@ -116,10 +130,11 @@ class _Recorder:
         return RunTest.objects.filter(pk=self.test.pk, cancel_requested=True).exists()
 
 
-def parameter_sets(incoming: Incoming) -> list[dict]:
+def parameter_sets(incoming: Incoming, transformers: list | None = None) -> list[dict]:
     """The request parameters after the input transformers (which may drop or branch them)."""
     params = incoming.request_parameters or {}
-    transformers = incoming.transformers_in_order("input")
+    if transformers is None:
+        transformers = incoming.transformers_in_order("input")
     if not transformers:
         return [params]
     from .transformers import compile_transformers
@@ -127,20 +142,20 @@ def parameter_sets(incoming: Incoming) -> list[dict]:
     return compile_transformers(transformers)(params)
 
 
-def execute(test_id: int) -> None:
+def execute(test_id: int, draft: Draft | None = None) -> None:
     """Run the test recorded as `test_id` to its end, writing every step to the row."""
     from clients.http import ClientSession, PlatformError
     from clients.platforms.base import UnknownEntity
     from clients.platforms.request import RequestBuildError
 
     test = RunTest.objects.select_related("incoming", "incoming__client").get(pk=test_id)
-    incoming = test.incoming
+    incoming = draft.incoming if draft else test.incoming
     client = incoming.client
     secrets = client.secret_values()
     recorder = _Recorder(test, secrets)
     step = "input transformers"
     try:
-        sets = parameter_sets(incoming)
+        sets = parameter_sets(incoming, draft.input_transformers if draft else None)
         if len(sets) > MAX_PARAMETER_SETS:
             raise ValueError(
                 f"the input transformers produced {len(sets)} request parameter sets; a test runs at most "
@@ -200,7 +215,7 @@ def execute(test_id: int) -> None:
         logger.exception("Run test %s failed", test_id)
         _finish(test, RunTest.Status.FAILED, f"{type(exc).__name__}: {exc}", step, secrets)
     if test.sample:
-        Incoming.objects.filter(pk=incoming.pk).update(last_test=test.sample)
+        Incoming.objects.filter(pk=test.incoming_id).update(last_test=test.sample)
 
 
 def records_of(data: Any) -> list:

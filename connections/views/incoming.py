@@ -272,7 +272,14 @@ def incoming_params_hint(request: HttpRequest) -> HttpResponse:
 @require_POST
 def incoming_run_test(request: HttpRequest, pk: int) -> HttpResponse:
     incoming = get_object_or_404(Incoming.objects.select_related("client"), pk=pk)
-    test = run_test.start(incoming)
+    draft = None
+    if "entity" in request.POST:  # the form's fields came along (hx-include): test them as typed
+        form = IncomingForm(request.POST, instance=Incoming.objects.get(pk=pk))
+        if not form.is_valid():
+            return render(request, "connections/_run_test.html", {
+                "incoming": incoming, "draft_invalid": True})
+        draft = run_test.Draft(form.save(commit=False), list(form.cleaned_data.get("input_transformers") or []))
+    test = run_test.start(incoming, draft)
     if request.htmx:
         return render(request, "connections/_run_test.html", {"incoming": incoming, "test": test})
     return redirect(f"{incoming.get_absolute_url()}?test={test.pk}#run-test")

@@ -173,3 +173,37 @@ def test_a_test_whose_thread_was_lost_is_reported_not_polled_forever(signed_in):
     ).content.decode()
     assert "stopped without finishing" in body
     assert 'hx-trigger="every 500ms"' not in body
+
+
+def test_run_test_tests_the_form_as_typed_not_the_saved_configuration(signed_in, inline_run_test):
+    from .conftest import incoming_post
+
+    with FakePicqer(records=3) as fake:
+        client = fake.make_client()
+        incoming = make_incoming(client, "GET /customers", {"query": {"search": "saved"}}, name="Customers")
+        typed = incoming_post(client, "GET /customers", {"query": {"search": "typed"}},
+                              name="Customers", identifier=incoming.identifier)
+        response = signed_in.post(reverse("connections:incoming_run_test", args=[incoming.pk]), typed,
+                                  HTTP_HX_REQUEST="true")
+
+        assert response.status_code == 200
+        test = RunTest.objects.get(incoming=incoming)
+        assert test.status == "finished", test.error
+        assert [r.query.get("search") for r in fake.received] == ["typed"]
+    incoming.refresh_from_db()
+    assert incoming.request_parameters == {"query": {"search": "saved"}}  # nothing was saved
+
+
+def test_run_test_with_an_invalid_form_says_so_and_calls_nothing(signed_in, inline_run_test):
+    from .conftest import incoming_post
+
+    with FakePicqer(records=3) as fake:
+        client = fake.make_client()
+        incoming = make_incoming(client, "GET /customers", {}, name="Customers")
+        broken = incoming_post(client, "GET /customers", '{"query": ', name="Customers",
+                               identifier=incoming.identifier)
+        response = signed_in.post(reverse("connections:incoming_run_test", args=[incoming.pk]), broken,
+                                  HTTP_HX_REQUEST="true")
+
+        assert "Not tested: the form above has errors" in response.content.decode()
+        assert fake.received == [] and not RunTest.objects.exists()
