@@ -31,6 +31,7 @@ def route_list(request: HttpRequest) -> HttpResponse:
     routes = list(with_task_counts(Route.objects.select_related("incoming", "outgoing")).order_by("name"))
     for route in routes:
         route.task_counts = task_counts(route)
+        route.task_total = sum(count for _, _, count in route.task_counts)
     return render(request, "connections/route_list.html", {"routes": routes, "statuses": Task.Status.choices})
 
 
