@@ -206,6 +206,11 @@ HTTP_MAX_RETRIES = envint("HTTP_MAX_RETRIES", 3)
 HTTP_RETRY_BACKOFF = float(env("HTTP_RETRY_BACKOFF", "0.5"))  # seconds, doubled per attempt, plus jitter
 HTTP_MAX_RATE_LIMIT_RETRIES = envint("HTTP_MAX_RATE_LIMIT_RETRIES", 5)
 HTTP_MAX_RATE_LIMIT_WAIT = float(env("HTTP_MAX_RATE_LIMIT_WAIT", "120"))
+# The longest wait a platform's Retry-After (or reset header) may ask for; longer ones are capped.
+HTTP_MAX_RETRY_AFTER = float(env("HTTP_MAX_RETRY_AFTER", "3600"))
+# Every exchange with a platform (connect, headers, body) ends within this many seconds, even
+# when the platform trickles its answer byte by byte (the read timeout is per read).
+HTTP_TOTAL_TIMEOUT = float(env("HTTP_TOTAL_TIMEOUT", "120"))
 # Picqer wants a contact in the User-Agent; an HTTP Client's own "User-Agent contact" wins.
 PICQER_USER_AGENT_CONTACT = env("PICQER_USER_AGENT_CONTACT", "")
 RETENTION_DAYS_TASKS = envint("RETENTION_DAYS_TASKS", 30)

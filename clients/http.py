@@ -33,7 +33,8 @@ from django.utils import timezone as dj_timezone
 
 from . import auth as authlib
 from . import pagination as paginglib
-from . import redaction
+from . import redaction, waits
+from .deadline import Deadline, DeadlineAdapter
 from .errors import BAD_URL_ERRORS, describe_request_error
 from .oauth import NeedsGrant, OAuthError, TokenEndpointUnreachable
 from .platforms.base import Entity, NotADataEntity, Platform, UnknownEntity
@@ -114,7 +115,7 @@ class RateLimited(PlatformError):
 
     @property
     def hint(self) -> str:  # type: ignore[override]
-        seconds = round(self.retry_after)
+        seconds = round(min(self.retry_after, 10**9))  # finite even if a caller passed inf
         if seconds < 120:
             return f"Try again in {seconds} seconds."
         hours, minutes = divmod(seconds // 60, 60)
@@ -181,6 +182,11 @@ class _Session(requests.Session):
 
     credential_headers: frozenset[str] = frozenset()
 
+    def __init__(self):
+        super().__init__()
+        for prefix in ("https://", "http://"):
+            self.mount(prefix, DeadlineAdapter())  # connections a Deadline can cut off
+
     def rebuild_auth(self, prepared_request, response):  # noqa: ANN001 - requests' signature
         if self.should_strip_auth(response.request.url, prepared_request.url):
             for name in list(prepared_request.headers):
@@ -232,6 +238,7 @@ class ClientSession:
         self.backoff = backoff if backoff is not None else getattr(settings, "HTTP_RETRY_BACKOFF", 0.5)
         self.sleep = sleep
         self.timeout = timeout or (settings.HTTP_CONNECT_TIMEOUT, settings.HTTP_READ_TIMEOUT)
+        self.total_timeout = settings.HTTP_TOTAL_TIMEOUT
         self.max_bytes = settings.HTTP_MAX_RESPONSE_BYTES
         self.body_limit = settings.REQUEST_LOG_BODY_LIMIT
         self.oauth = self.platform.uses_oauth(client.settings or {})
@@ -418,6 +425,9 @@ class ClientSession:
             headers = self._auth_headers(force_refresh=force_refresh)
             force_refresh = False
             started = time.perf_counter()
+            # The whole exchange, headers and body, within HTTP_TOTAL_TIMEOUT: the read timeout
+            # alone never cuts off a platform that trickles its answer.
+            deadline = Deadline(self.total_timeout).__enter__()
             try:
                 resp = self._session.request(
                     method,
@@ -428,11 +438,15 @@ class ClientSession:
                     timeout=self.timeout,
                     stream=True,
                 )
-            except requests.RequestException as exc:
+            except BaseException as exc:
+                deadline.__exit__()
+                if not isinstance(exc, requests.RequestException):
+                    raise
                 elapsed = _ms(started)
-                reason = describe_request_error(exc, self.timeout)
+                reason = self._cut_off_reason(deadline) or describe_request_error(exc, self.timeout)
                 self._exchange(method, url, params, json, headers, None, elapsed, reason, step)
-                if idempotent and retries < self.max_retries and not isinstance(exc, BAD_URL_ERRORS):
+                if (idempotent and retries < self.max_retries and not isinstance(exc, BAD_URL_ERRORS)
+                        and not deadline.expired):  # a trickling platform would only trickle again
                     self.sleep(self._backoff(retries))
                     retries += 1
                     continue
@@ -446,6 +460,8 @@ class ClientSession:
 
             try:
                 body = self._read(resp)
+                if deadline.expired:  # cut off at a line end can look like a short, complete answer
+                    raise requests.ConnectionError("cut off at the total deadline")
             except _TooLarge:
                 elapsed = _ms(started)
                 message = (
@@ -457,9 +473,9 @@ class ClientSession:
                 ) from None
             except requests.RequestException as exc:
                 elapsed = _ms(started)
-                reason = describe_request_error(exc, self.timeout)
+                reason = self._cut_off_reason(deadline) or describe_request_error(exc, self.timeout)
                 self._exchange(method, url, params, json, headers, resp, elapsed, reason, step, b"")
-                if idempotent and retries < self.max_retries:
+                if idempotent and retries < self.max_retries and not deadline.expired:
                     self.sleep(self._backoff(retries))
                     retries += 1
                     continue
@@ -471,6 +487,7 @@ class ClientSession:
                 ) from None
             finally:
                 resp.close()
+                deadline.__exit__()
             elapsed = _ms(started)
             status = resp.status_code
 
@@ -513,8 +530,8 @@ class ClientSession:
                     message = (f"{self.platform.label}'s daily API budget for this account is used up "
                                f"(HTTP 429, {spent}: 0); calls wait for the next UTC day")
                 else:
-                    wait = self.rate_limit_wait(resp.headers, rate_limited)
-                    message = f"{self.platform.label} is rate limiting this HTTP Client (HTTP 429)"
+                    wait, capped = waits.capped(self.rate_limit_wait(resp.headers, rate_limited))
+                    message = f"{self.platform.label} is rate limiting this HTTP Client (HTTP 429){capped}"
                 self._exchange(method, url, params, json, headers, resp, elapsed, message, step, body)
                 # A 429 means the request was not processed, so any method may be sent again.
                 if (
@@ -563,6 +580,11 @@ class ClientSession:
                 return max(0.0, value - time.time()) if rule.reset_is_epoch else max(0.0, value)
         base = rule.default_wait * (2**attempt)
         return base + random.uniform(0, base / 4)
+
+    def _cut_off_reason(self, deadline: Deadline) -> str:
+        if not deadline.expired:
+            return ""
+        return f"no complete answer within {self.total_timeout:g} s (HTTP_TOTAL_TIMEOUT), so it was cut off"
 
     def daily_budget_spent(self, headers: Mapping[str, str]) -> str:
         """The name of the platform's daily-budget header that reads 0, or "" if none does."""

@@ -40,6 +40,7 @@ RESPONSE_BODY_LIMIT = 10_000  # characters of a failed publication's response ke
 CLAIM_BATCH = 50  # tasks claimed per UPDATE by a publisher
 SAVE_EVERY = 10  # publication outcomes written per transaction ...
 SAVE_WITHIN_SECONDS = 0.5  # ... or after this long, whichever comes first
+MAX_RETRY_DELAY = timedelta(days=7)  # a route's doubled backoff never waits longer (nor overflows)
 
 
 class RunCancelled(Exception):
@@ -345,7 +346,9 @@ def _store_page(run: Run, where: tuple[int, int, str], records: list, raw_count:
 
 
 def _finish_run(run: Run, status: str, counters: dict, error: str = "", step: str = "") -> None:
-    Run.objects.filter(pk=run.pk).update(
+    # Only a run still Running is ours to end: if the repair job meanwhile marked it Failed (or
+    # queued it again), that newer verdict stands.
+    Run.objects.filter(pk=run.pk, status=Run.Status.RUNNING).update(
         status=status, pages=counters["pages"], entities=counters["entities"], filtered=counters["filtered"],
         tasks_created=Task.objects.filter(run=run).count(), error=error, error_step=step[:100] if error else "",
         finished_at=timezone.now(), heartbeat_at=timezone.now(),
@@ -549,7 +552,7 @@ class Publisher:
         error = exc.describe()
         if route.retry_on_failure and attempts < route.max_attempts:
             # backoff, 2x backoff, 4x backoff, ... after the 1st, 2nd, 3rd failed attempt
-            delay = route.backoff_seconds * (2 ** (attempts - 1))
+            delay = min(route.backoff_seconds * (2 ** (attempts - 1)), MAX_RETRY_DELAY.total_seconds())
             retry_at = timezone.now() + timedelta(seconds=delay)
             return self._save(task, Task.Status.WAITING, attempts=attempts, next_attempt_at=retry_at,
                               last_error=f"{error} (attempt {attempts} of {route.max_attempts}; "

@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import transaction
 from django.utils.text import slugify
 from django_celery_beat.models import PeriodicTask
@@ -16,6 +17,9 @@ PROCESSING_CHOICES = [
     ("realtime", "Realtime processing: publish each task as soon as it is created"),
     ("scheduled", "Scheduled processing: publish queued tasks when a scheduler runs the route"),
 ]
+
+MAX_ATTEMPTS = 100
+MAX_BACKOFF_SECONDS = 86_400  # a day before the first retry is already more than any platform needs
 
 
 class RouteForm(forms.ModelForm):
@@ -47,8 +51,12 @@ class RouteForm(forms.ModelForm):
         self.fields["outgoing"].queryset = Outgoing.objects.order_by("name")
         self.fields["incoming"].empty_label = "Choose an incoming configuration"
         self.fields["outgoing"].empty_label = "Choose an outgoing configuration"
-        self.fields["max_attempts"].min_value = 1
-        self.fields["max_attempts"].widget.attrs["min"] = 1
+        # Bounds a person means: the backoff doubles per attempt (capped at a week by the engine).
+        for name, low, high in (("max_attempts", 1, MAX_ATTEMPTS), ("backoff_seconds", 0, MAX_BACKOFF_SECONDS)):
+            field = self.fields[name]
+            field.min_value, field.max_value = low, high
+            field.validators += [MinValueValidator(low), MaxValueValidator(high)]
+            field.widget.attrs.update(min=low, max=high)
         if self.instance.pk:
             self.initial.setdefault("processing", "realtime" if self.instance.realtime else "scheduled")
             self.initial.setdefault("transformers", self.instance.transformers_in_order())
