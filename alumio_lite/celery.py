@@ -3,6 +3,9 @@ import os
 
 from celery import Celery
 
+from . import broker
+
+broker.register()  # filesystem:// is our crash-safe transport, in every process
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "alumio_lite.settings")
 
 app = Celery("alumio_lite")
