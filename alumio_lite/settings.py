@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "accounts",  # users, roles and the per-URL permission map (accounts/access.py)
     "clients",
     "connections",
+    "storages",
 ]
 
 MIDDLEWARE = [

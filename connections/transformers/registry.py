@@ -8,11 +8,14 @@ from . import (
     cast,
     copy,
     filter,
+    filter_previously_stored,
     get_branches,
+    get_from_storage,
     key_mapper,
     merge_defaults,
     move,
     remove,
+    save_to_storage,
     value_mapper,
     value_setter,
 )
@@ -31,5 +34,8 @@ KINDS: dict[str, Kind] = {
         filter,
         get_branches,
         merge_defaults,
+        save_to_storage,
+        get_from_storage,
+        filter_previously_stored,
     )
 }
