@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "clients",
     "connections",
     "storages",
+    "sync",
 ]
 
 MIDDLEWARE = [

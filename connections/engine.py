@@ -33,6 +33,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from .models import Outgoing, Route, Run, Task
+from .transformers import context as step_context
 
 log = logging.getLogger(__name__)
 
@@ -211,6 +212,11 @@ def execute_run(run_id: int, notify: Callable[[list[int]], None] | None = None,
     # are read again, and their tasks' keys are the same, so no task is duplicated.
     counters = {"pages": 0, "entities": 0, "filtered": 0}
     step = "start"
+    # Storage writes of transformers wait for their page's transaction; the watermark follows the run.
+    from sync.watermarks import Tracker
+
+    watermark = Tracker(incoming, run)
+    scope = step_context.enter(step_context.StepContext(mode=step_context.BUFFERED, source=f"run {run.pk}"))
     try:
         if incoming.disabled:
             raise StepError("start", f"Incoming configuration “{incoming}” is disabled.")
@@ -247,6 +253,7 @@ def execute_run(run_id: int, notify: Callable[[list[int]], None] | None = None,
                             break
                         number = page.number
                         step = f"{prefix}page {number}"
+                        watermark.observe(page.records)
                         where = (set_number if len(sets) > 1 else 0, number, prefix)
                         # Routes whose queue is empty before this page: only they need a publisher
                         # started; elsewhere one is queued or at work and takes the new tasks in
@@ -276,6 +283,8 @@ def execute_run(run_id: int, notify: Callable[[list[int]], None] | None = None,
         _finish_run(run, Run.Status.FAILED, counters, error=_describe_error(client, exc), step=where)
     else:
         _finish_run(run, Run.Status.FINISHED, counters)
+        watermark.finished()  # only an error-free run moves the watermark
+    step_context.leave(scope)
     if notify:
         # Whatever a publisher may have just missed: one more round per realtime route with tasks.
         with_tasks = sorted(Task.objects.filter(run=run, route__realtime=True).order_by()
@@ -335,6 +344,7 @@ def _store_page(run: Run, where: tuple[int, int, str], records: list, raw_count:
     counters["entities"] += raw_count  # raw, before filtering
     counters["filtered"] += dropped
     with transaction.atomic():
+        step_context.current().commit()  # "Save to storage" / "Filter previously stored" of this page
         if rows:
             Task.objects.bulk_create(rows, batch_size=500, ignore_conflicts=True)
         created = Task.objects.filter(run=run).count()
@@ -502,8 +512,7 @@ class Publisher:
     def publish(self, task: Task) -> PublishOutcome:
         """Publish one claimed (Processing) task and record the outcome on its row."""
         from clients import http
-
-        from .preview import merge_parts
+        from sync import publishing as sync_publishing
 
         route = self.route(task.route_id)
         outgoing = route.outgoing
@@ -511,17 +520,13 @@ class Publisher:
         now = timezone.now()
         attempts = task.attempts + 1
         try:
-            datas = self.outgoing_chain(outgoing)(task.data, "outgoing transformers")
+            datas = sync_publishing.run_chain(self, self.outgoing_chain(outgoing), task)
             if not datas:
                 return self._save(task, Task.Status.SKIPPED, attempts=task.attempts,
                                   last_error="Dropped by a filter of the outgoing transformers.")
             session = self.session(client)
             session.task = task  # request logs of this exchange link to the task
-            response = None
-            for data in datas:
-                path, query, payload = merge_parts(outgoing, data)
-                response = session.call(outgoing.entity, path, query, payload,
-                                        method=outgoing.method or None, step=f"task {task.pk}")
+            response = sync_publishing.send(self, session, outgoing, task, datas)  # create or update, or as is
         except StepError as exc:
             return self._save(task, Task.Status.FAILED, attempts=task.attempts, last_error=_error_text(client, exc))
         except http.RateLimited as exc:
@@ -591,9 +596,13 @@ class Publisher:
         if not self._pending:
             return
         rows, self._pending = self._pending, []
+        from sync import publishing as sync_publishing
+
         with transaction.atomic(), connection.cursor() as cursor:
             _relaxed_commit(cursor)
             cursor.executemany(_save_sql(), rows)
+            # Destination ids of created records: saved with the outcomes that report them.
+            sync_publishing.commit(self, {row[7] for row in rows if row[0] == Task.Status.FINISHED})
 
 
 def _relaxed_commit(cursor) -> None:

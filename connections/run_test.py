@@ -132,7 +132,9 @@ class _Recorder:
 
 def parameter_sets(incoming: Incoming, transformers: list | None = None) -> list[dict]:
     """The request parameters after the input transformers (which may drop or branch them)."""
-    params = incoming.request_parameters or {}
+    from sync.watermarks import render
+
+    params = render(incoming.request_parameters or {}, incoming)  # &{watermark:...} filled in, or left out
     if transformers is None:
         transformers = incoming.transformers_in_order("input")
     if not transformers:

@@ -128,6 +128,18 @@ def current() -> StepContext:
     return ctx if ctx is not None else StepContext()
 
 
+def enter(ctx: StepContext):
+    """Make ctx current until leave(token); for code that cannot wrap its work in ``running``."""
+    return _current.set(ctx)
+
+
+def leave(token) -> None:
+    ctx = _current.get()
+    _current.reset(token)
+    if ctx is not None:
+        ctx.close()
+
+
 @contextmanager
 def running(ctx: StepContext) -> Iterator[StepContext]:
     """Run the enclosed chains in ctx; closes its HTTP sessions at the end."""
