@@ -45,6 +45,8 @@ class Kind:
     build: Callable[[Mapping[str, Any]], StepFunction]
     check: Callable[[Mapping[str, Any]], list[str]] | None = None
     example: dict[str, Any] = field(default_factory=dict)
+    # False for kinds that reach outside the entity (storages, HTTP): they need a database or a platform.
+    pure: bool = True
     # A Kind is callable; templates must show it, not call it.
     do_not_call_in_templates: ClassVar[bool] = True
 

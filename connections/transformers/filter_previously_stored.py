@@ -49,6 +49,7 @@ KIND = Kind(
               help="e.g. payload, to ignore keys that change on every read; empty compares the whole entity."),
     ),
     _build,
+    pure=False,
     check=check_storage,
     example={"storage": "", "key": "&{id}"},
 )

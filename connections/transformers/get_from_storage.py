@@ -57,6 +57,7 @@ KIND = Kind(
         Field("default", "Default", "value", help="Used when the entry is missing and the choice above says so."),
     ),
     _build,
+    pure=False,
     check=_check,
     example={"storage": "", "key": "&{id}", "target": "stored"},
 )

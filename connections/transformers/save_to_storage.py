@@ -34,6 +34,7 @@ KIND = Kind(
         Field("path", "Save only this path", "key", help="e.g. payload; leave empty to save the whole entity."),
     ),
     _build,
+    pure=False,
     check=check_storage,
     example={"storage": "", "key": "&{id}"},
 )

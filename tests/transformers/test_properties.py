@@ -44,7 +44,7 @@ SETTINGS = {
     "merge_defaults": st.fixed_dictionaries({"defaults": st.dictionaries(SEGMENTS, JSON, max_size=3),
                                              "key": st.just("") | KEYS}),
 }
-assert set(SETTINGS) == set(KINDS), "every kind needs a strategy here"
+assert set(SETTINGS) == {key for key, kind in KINDS.items() if kind.pure}, "every pure kind needs a strategy here"
 
 STEP = st.sampled_from(sorted(SETTINGS)).flatmap(
     lambda kind: SETTINGS[kind].map(lambda s: {"kind": kind, "settings": s}))
