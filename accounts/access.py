@@ -69,6 +69,7 @@ RULES: dict[str, str | tuple[str, str] | Callable] = {
     "connections:incoming_run_test": EDIT,
     "connections:incoming_run_test_status": EDIT,
     "connections:incoming_run_test_cancel": EDIT,
+    "connections:incoming_run_test_file": EDIT,
     "connections:outgoing_list": READ,
     "connections:outgoing_edit": READ,
     "connections:outgoing_create": EDIT,
@@ -103,6 +104,7 @@ RULES: dict[str, str | tuple[str, str] | Callable] = {
     "connections:run_start": EDIT,
     "connections:task_list": READ,
     "connections:task_detail": READ,
+    "connections:task_file": READ,
     "connections:task_bulk": EDIT,
     # Schedulers: route and incoming schedules are Editors'; the built-in jobs are Admins'.
     "connections:scheduler_list": READ,

@@ -201,6 +201,8 @@ REQUEST_LOG_BODY_LIMIT = envint("REQUEST_LOG_BODY_LIMIT", 10_000)  # bytes kept 
 HTTP_CONNECT_TIMEOUT = float(env("HTTP_CONNECT_TIMEOUT", "5"))
 HTTP_READ_TIMEOUT = float(env("HTTP_READ_TIMEOUT", "30"))
 HTTP_MAX_RESPONSE_BYTES = envint("HTTP_MAX_RESPONSE_BYTES", 20_000_000)
+# Files: a multipart part given as base64 or a URL, and a file answer kept as base64 for the next step.
+HTTP_MAX_FILE_BYTES = envint("HTTP_MAX_FILE_BYTES", 10_000_000)
 PAGINATION_PAGE_CAP = envint("PAGINATION_PAGE_CAP", 10_000)
 # Retries in clients.http: 5xx and connection errors (idempotent requests only), and 429 waits,
 # bounded in number and in total seconds before RateLimited is raised.

@@ -32,8 +32,8 @@ from django.conf import settings
 from django.utils import timezone as dj_timezone
 
 from . import auth as authlib
+from . import content_types, redaction, waits
 from . import pagination as paginglib
-from . import redaction, waits
 from .deadline import Deadline, DeadlineAdapter
 from .errors import BAD_URL_ERRORS, describe_request_error
 from .oauth import NeedsGrant, OAuthError, TokenEndpointUnreachable
@@ -321,11 +321,14 @@ class ClientSession:
 
         entity = self.entity(entity, method)
         built = build_request(self.platform, entity, self.base_uri, path=path, query=query, payload=payload)
+        encoded = content_types.encode(built.content_type, built.json, fetch=self.fetch_file)
         return self.send(
             built.method,
             built.url,
             params=built.params or None,
-            json=built.json,
+            json=built.json if encoded is None else None,
+            encoded=encoded,
+            accept=built.accept,
             step=step or entity.name,
             idempotent=entity.is_read or built.method in IDEMPOTENT_METHODS,
         )
@@ -377,6 +380,7 @@ class ClientSession:
                 request.url,
                 params=request.params or None,
                 json=request.json,
+                accept=built.accept,
                 step=step,
                 idempotent=entity.is_read or request.method in IDEMPOTENT_METHODS,
             )
@@ -410,11 +414,22 @@ class ClientSession:
         params: Mapping[str, Any] | None = None,
         json: Any = None,
         *,
+        encoded: content_types.EncodedBody | None = None,
+        accept: str | None = None,
         step: str = "",
         idempotent: bool | None = None,
     ) -> ApiResponse:
-        """One logical request, with the retries and waits described in the module docstring."""
+        """One logical request, with the retries and waits described in the module docstring.
+
+        `encoded` is a form or multipart body (clients.content_types) sent instead of `json`;
+        `accept` overrides the session's Accept (a file download). An answer that is a file
+        comes back as `{"file": {...}}` (see content_types.file_entity).
+        """
         method = method.upper()
+        extra_headers = {"Accept": accept} if accept else {}
+        if encoded is not None:
+            extra_headers["Content-Type"] = encoded.content_type
+            json = encoded  # from here on `json` is what was sent, for the request log
         if idempotent is None:
             idempotent = method in IDEMPOTENT_METHODS
         retries = 0
@@ -433,8 +448,9 @@ class ClientSession:
                     method,
                     url,
                     params=params,
-                    json=json,
-                    headers=headers,
+                    json=None if encoded is not None else json,
+                    data=encoded.data if encoded is not None else None,
+                    headers={**headers, **extra_headers},
                     timeout=self.timeout,
                     stream=True,
                 )
@@ -491,6 +507,17 @@ class ClientSession:
             elapsed = _ms(started)
             status = resp.status_code
 
+            if status < 400 and body and content_types.looks_like_file(resp.headers.get("Content-Type")):
+                # A file (the entity's download, or a PDF/image where JSON was expected): kept whole.
+                kept = content_types.describe_file_answer(resp.headers, body).encode()
+                try:
+                    data = content_types.file_entity(resp.headers, body, resp.url)
+                except content_types.FileTooLarge as exc:
+                    self._exchange(method, url, params, json, headers, resp, elapsed, str(exc), step, kept)
+                    raise InvalidResponse(str(exc), status=status, url=self._redact_url(resp.url), step=step,
+                                          method=method) from None
+                self._exchange(method, url, params, json, headers, resp, elapsed, "", step, kept)
+                return ApiResponse(status=status, headers=resp.headers, data=data, url=resp.url, elapsed_ms=elapsed)
             if status < 400:
                 try:
                     data = jsonlib.loads(body) if body.strip() else None
@@ -650,6 +677,40 @@ class ClientSession:
             self._static_auth = headers  # API keys don't change during a session
         return headers
 
+    # -- files given by URL
+
+    def fetch_file(self, url: str) -> content_types.FilePart:
+        """A multipart file part given as {"url": ...}: fetched here, without the platform's
+        credentials (a separate session), with the same timeouts and HTTP_MAX_FILE_BYTES as cap."""
+        limit = content_types.max_file_bytes()
+        shown = redaction.redact_url(url, self._secrets)
+        try:
+            with requests.Session() as plain, plain.get(url, timeout=self.timeout, stream=True) as resp:
+                if resp.status_code >= 400:
+                    raise content_types.BodyError(f"the file at {shown} could not be fetched: HTTP {resp.status_code}")
+                length = resp.headers.get("Content-Length")
+                chunks, size = [], 0
+                if not (length and length.isdigit() and int(length) > limit):
+                    for chunk in resp.iter_content(chunk_size=65536):
+                        size += len(chunk)
+                        if size > limit:
+                            break
+                        chunks.append(chunk)
+                if (length and length.isdigit() and int(length) > limit) or size > limit:
+                    raise content_types.BodyError(
+                        f"the file at {shown} is larger than {limit} bytes (HTTP_MAX_FILE_BYTES)"
+                    )
+                return content_types.FilePart(
+                    filename=content_types.filename_from(resp.headers, resp.url),
+                    content_type=content_types.media_type(resp.headers.get("Content-Type"))
+                    or content_types.OCTET_STREAM,
+                    content=b"".join(chunks),
+                )
+        except requests.RequestException as exc:
+            raise ConnectionFailed(
+                f"the file at {shown} could not be fetched: {describe_request_error(exc, self.timeout)}"
+            ) from None
+
     # -- reading and recording
 
     def _read(self, resp: requests.Response) -> bytes:
@@ -703,7 +764,7 @@ class ClientSession:
             "status": status,
             "duration_ms": elapsed_ms,
             "request_headers": redaction.redact_headers(sent_headers, secrets),
-            "request_body": self._clip(jsonlib.dumps(json) if json is not None else ""),
+            "request_body": self._clip(content_types.log_text(json)),
             "response_headers": redaction.redact_headers(resp.headers if resp is not None else {}, secrets),
             "response_body": self._clip((body or b"").decode("utf-8", "replace")),
             "error": redaction.redact_text(error, secrets),

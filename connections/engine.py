@@ -32,6 +32,9 @@ from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from clients import content_types
+
+from . import files
 from .models import Outgoing, Route, Run, Task
 from .transformers import context as step_context
 
@@ -548,6 +551,8 @@ class Publisher:
             if client.pk in self._sessions:
                 self._sessions[client.pk].task = None
         body = response.data if response is not None else None
+        if content_types.file_of(body):  # a file answer: its name, type and size, not megabytes of base64
+            body = files.for_display(body)
         body_text = "" if body is None else body if isinstance(body, str) else _canonical(body)
         return self._save(task, Task.Status.FINISHED, attempts=attempts, last_error="",
                           response_status=response.status if response is not None else None,

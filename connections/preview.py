@@ -7,12 +7,11 @@ carry, credentials already redacted, so it is safe to show.
 """
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from typing import Any
 
 from clients import auth as authlib
-from clients import redaction
+from clients import content_types, redaction
 from clients.platforms.registry import get_platform
 from clients.platforms.request import BuiltRequest, InvalidParameters, build_request
 
@@ -35,7 +34,7 @@ class OutgoingRequest:
 
     @property
     def body_text(self) -> str:
-        return "" if self.request.json is None else json.dumps(self.request.json, indent=2, ensure_ascii=False)
+        return content_types.preview_text(self.request.content_type, self.request.json)
 
 
 def merge_parts(outgoing: Outgoing, data: dict) -> tuple[dict, dict, Any]:
@@ -70,9 +69,10 @@ def build_outgoing_request(outgoing: Outgoing, data: dict) -> OutgoingRequest:
         query=query,
         payload=payload if entity.method != "GET" else None,
     )
-    headers: dict[str, str] = {"Accept": "application/json", **platform.headers_for(client.settings)}
+    headers: dict[str, str] = {"Accept": built.accept, **platform.headers_for(client.settings)}
     if built.json is not None:
-        headers["Content-Type"] = "application/json"
+        # A multipart body's boundary is chosen when it is sent.
+        headers["Content-Type"] = built.content_type or content_types.JSON
     note = ""
     creds = authlib.Credentials(
         platform=platform,

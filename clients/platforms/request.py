@@ -1,4 +1,4 @@
-"""Build the HTTP request for one entity: URL from base URI + path template, query, JSON body.
+"""Build the HTTP request for one entity: URL from base URI + path template, query, body.
 
 Pure: no I/O, no credentials (clients.auth adds those). Every problem with the caller's
 parameters is a RequestBuildError raised before anything is sent.
@@ -45,7 +45,9 @@ class BuiltRequest:
     method: str
     url: str
     params: dict = field(default_factory=dict)
-    json: object | None = None
+    json: object | None = None  # the payload: sent as JSON, or encoded as `content_type` says
+    content_type: str | None = None  # the entity's body type (clients.content_types); None: no body
+    accept: str = "application/json"  # what the entity answers with
 
 
 def unfilled_placeholders(base_uri: str) -> list[str]:
@@ -169,4 +171,14 @@ def build_request(
         raise InvalidParameters(f"{entity.name!r} is a GET and takes no payload")
     if entity.method == "GET":
         body = None
-    return BuiltRequest(method=entity.method, url=join_url(base, relative), params=params, json=body)
+    from clients import content_types  # late: it builds on this module's errors
+
+    content_types.check_payload(entity, body)
+    return BuiltRequest(
+        method=entity.method,
+        url=join_url(base, relative),
+        params=params,
+        json=body,
+        content_type=entity.content_type or (content_types.JSON if body is not None else None),
+        accept=content_types.accept_header(entity.response_type),
+    )

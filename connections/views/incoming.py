@@ -18,7 +18,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from clients.platforms.registry import PLATFORMS
 
-from .. import portable, run_test
+from .. import files, portable, run_test
 from ..forms import ConfigurationForm, ImportForm, IncomingForm, derived_identifier, find_entity, platform_or_none
 from ..models import Incoming, IncomingTransformer, RunTest
 
@@ -304,6 +304,13 @@ def incoming_run_test_cancel(request: HttpRequest, pk: int, test_id: int) -> Htt
     return redirect(f"{test.incoming.get_absolute_url()}?test={test.pk}#run-test")
 
 
+@require_GET
+def incoming_run_test_file(request: HttpRequest, pk: int, test_id: int, index: int) -> HttpResponse:
+    """A file among the test's first entities (a download's answer), as an attachment."""
+    test = get_object_or_404(RunTest.objects.only("id", "sample"), pk=test_id, incoming_id=pk)
+    return files.download(test.sample, index)
+
+
 @require_POST
 def incoming_duplicate(request: HttpRequest, pk: int) -> HttpResponse:
     return duplicate_configuration(request, Incoming, pk, IncomingTransformer, last_test=None)
@@ -338,4 +345,5 @@ urlpatterns = [
     path("<int:pk>/test/", incoming_run_test, name="incoming_run_test"),
     path("<int:pk>/test/<int:test_id>/", incoming_run_test_status, name="incoming_run_test_status"),
     path("<int:pk>/test/<int:test_id>/cancel/", incoming_run_test_cancel, name="incoming_run_test_cancel"),
+    path("<int:pk>/test/<int:test_id>/files/<int:index>/", incoming_run_test_file, name="incoming_run_test_file"),
 ]

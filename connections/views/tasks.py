@@ -13,7 +13,7 @@ from django.views.decorators.http import require_POST
 
 from alumio_lite.filters import filter_by_day
 
-from .. import engine
+from .. import engine, files
 from .. import tasks as jobs
 from ..models import Route, Task
 
@@ -83,13 +83,22 @@ def task_detail(request: HttpRequest, pk: int) -> HttpResponse:
         except ValueError:
             response_json = None
     return render(request, "connections/task_detail.html", {
-        "task": task, "logs": logs, "data_json": json.dumps(task.data, indent=2, ensure_ascii=False),
+        "task": task, "logs": logs,
+        "data_json": json.dumps(files.for_display(task.data), indent=2, ensure_ascii=False),
+        "data_files": [files.describe(f) for f in files.files_in(task.data)],
         "response_json": response_json,
     })
+
+
+def task_file(request: HttpRequest, pk: int, index: int) -> HttpResponse:
+    """A file the task's data carries (e.g. a download handed on as base64), as an attachment."""
+    task = get_object_or_404(Task.objects.only("id", "data"), pk=pk)
+    return files.download(task.data, index)
 
 
 urlpatterns = [
     path("", task_list, name="task_list"),
     path("bulk/", task_bulk, name="task_bulk"),
     path("<int:pk>/", task_detail, name="task_detail"),
+    path("<int:pk>/files/<int:index>/", task_file, name="task_file"),
 ]

@@ -11,6 +11,7 @@ import math
 import re
 from typing import Any
 
+from . import media
 from .server import FakePlatform, Received, Reply
 
 
@@ -126,6 +127,32 @@ class FakePipedrive(_ClientMixin, FakePlatform):
 
     def unauthorized(self, request: Received) -> Reply:
         return Reply(401, {"success": False, "error": "unauthorized access", "errorCode": 401, "data": None})
+
+    def intercept(self, request: Received) -> Reply | None:
+        """415 for a body in another media type than the spec's, 406 for an Accept that rules out
+        the answer's; "Download one file" answers with the file's bytes."""
+        path = request.path[len(self.prefix):]
+        content_type = request.header("Content-Type")
+        if request.raw_body:
+            wanted = media.body_type(request.method, path)
+            if media.bare(content_type) != wanted:
+                return Reply(415, {"success": False, "error": f"Unsupported Media Type: send {wanted}",
+                                   "errorCode": 415})
+            if wanted != media.JSON:
+                request.body = media.parse_body(content_type, request.raw_body)
+        answer, match = media.answer_type(request.method, path)
+        if not media.accepts(request.header("Accept"), answer):
+            return Reply(406, {"success": False, "error": f"Not Acceptable: this answers {answer}", "errorCode": 406})
+        if match is not None:
+            file_id = match.group("id")
+            return Reply(200, self.file_bytes(file_id), {
+                "Content-Type": answer, "Content-Disposition": f'attachment; filename="report-{file_id}.pdf"'})
+        return None
+
+    @staticmethod
+    def file_bytes(file_id: str) -> bytes:
+        """The content of file `file_id`: not UTF-8 on purpose, so any text decoding shows."""
+        return b"%PDF-1.4\n\x00\xff\xfe binary " + file_id.encode() + bytes(range(256))
 
     def single(self, request: Received, record_id: int) -> Reply:
         reply = super().single(request, record_id)

@@ -201,6 +201,10 @@ class FakePlatform:
     def unauthorized(self, request: Received) -> Reply:
         return Reply(401, {"error": True, "message": "Unauthorized"})
 
+    def intercept(self, request: Received) -> Reply | None:
+        """A platform's own answer before the generic dispatch (media-type checks, downloads)."""
+        return None
+
     def is_list_read(self, request: Received) -> bool:
         """Requests answered with records (GET by default); everything else is a write."""
         return request.method == "GET"
@@ -211,6 +215,8 @@ class FakePlatform:
             self.published.append(request)
             number = len(self.published)
         echo = request.body if isinstance(request.body, dict) else {"body": request.body}
+        # A multipart file's bytes are echoed as their size.
+        echo = json.loads(json.dumps(echo, default=lambda raw: f"({len(raw)} bytes)"))
         return Reply(201, {"id": number, **echo})
 
     # -- dispatch
@@ -229,6 +235,9 @@ class FakePlatform:
             return self.unauthorized(request)
         if not request.path.startswith(self.prefix):
             return Reply(404, {"error": True, "message": f"no such path {request.path}"})
+        special = self.intercept(request)
+        if special is not None:
+            return special
         if self.is_list_read(request):
             last = request.path.rstrip("/").rsplit("/", 1)[-1]
             if request.method == "GET" and last.isdigit():
