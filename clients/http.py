@@ -684,8 +684,11 @@ class ClientSession:
         credentials (a separate session), with the same timeouts and HTTP_MAX_FILE_BYTES as cap."""
         limit = content_types.max_file_bytes()
         shown = redaction.redact_url(url, self._secrets)
+        plain = requests.Session()
+        for prefix in ("http://", "https://"):
+            plain.mount(prefix, DeadlineAdapter())  # a trickling file host is cut off like a platform
         try:
-            with requests.Session() as plain, plain.get(url, timeout=self.timeout, stream=True) as resp:
+            with plain, Deadline(self.total_timeout), plain.get(url, timeout=self.timeout, stream=True) as resp:
                 if resp.status_code >= 400:
                     raise content_types.BodyError(f"the file at {shown} could not be fetched: HTTP {resp.status_code}")
                 length = resp.headers.get("Content-Length")
