@@ -161,6 +161,10 @@ SECURE_HSTS_PRELOAD = envbool("SECURE_HSTS_PRELOAD", False)
 # Joining the browsers' HSTS preload list binds every subdomain of the operator's domain for
 # months; that is the operator's call (set SECURE_HSTS_PRELOAD=1), so its reminder is silenced.
 SILENCED_SYSTEM_CHECKS = envlist("SILENCED_SYSTEM_CHECKS", "security.W021")
+# Outbound policy (clients/outbound.py): HTTP Clients may call loopback, link-local and private
+# addresses only when this is on. On by default for a local http:// run (bin/start, tests, fake
+# platforms on 127.0.0.1); off once PUBLIC_BASE_URL is HTTPS, and off in docker-compose.yml.
+ALLOW_PRIVATE_NETWORK = envbool("ALLOW_PRIVATE_NETWORK", not _HTTPS)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"

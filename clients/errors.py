@@ -13,6 +13,11 @@ BAD_URL_ERRORS = (requests.exceptions.InvalidURL, requests.exceptions.MissingSch
 
 def describe_request_error(exc: requests.RequestException, timeout: tuple[float, float]) -> str:
     """The reason `exc` gave no response; `timeout` is the (connect, read) pair the request used."""
+    from .outbound import refusal_in
+
+    refused = refusal_in(exc)
+    if refused is not None:
+        return str(refused)
     if isinstance(exc, requests.ConnectTimeout):
         return f"no connection within {timeout[0]:g} s (HTTP_CONNECT_TIMEOUT)"
     if isinstance(exc, requests.ReadTimeout):

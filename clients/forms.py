@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from django import forms
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 
+from . import outbound
 from .auth import AuthError, check_header_value
 from .identifiers import identifier_error, unique_identifier
 from .models import HttpClient
@@ -54,7 +56,25 @@ def check_url(value: str) -> str:
         _url_validator(value)
     except ValidationError:
         raise ValidationError("Enter a full URL starting with https://, e.g. https://api.example.com/v1.") from None
+    problem = outbound.url_problem(value)
+    if problem:
+        raise ValidationError(problem)
     return value.rstrip("/")
+
+
+def credential_hosts(platform: Platform, values: dict) -> set[tuple]:
+    """Where the client sends its credentials: (field, scheme, host, port) of every URL field (Base URI, token URL)."""
+    hosts = set()
+    for spec in platform.fields:
+        if spec.kind == "url":
+            url = values.get(spec.name) or spec.default
+            if url:
+                parts = urlsplit(url)
+                try:
+                    hosts.add((spec.name, parts.scheme, (parts.hostname or "").lower(), parts.port))
+                except ValueError:  # a port that is not a number; the field's own check reports it
+                    hosts.add((spec.name, parts.scheme, url, None))
+    return hosts
 
 
 @dataclass
@@ -79,9 +99,12 @@ class ClientSettingsForm(forms.Form):
                                       help_text="Keep a log of every request and response (secrets redacted).")
 
     def __init__(self, *args, platform: Platform, stored_secrets: dict | None = None,
-                 stash_secrets: frozenset[str] = frozenset(), **kwargs):
+                 stash_secrets: frozenset[str] = frozenset(), saved_settings: dict | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         self.platform = platform
+        # The saved client's settings, on the edit page: a secret stored for one host is not sent to another.
+        self.saved_settings = saved_settings
+        self.hosts_changed = False
         self.stored_secrets = {k: v for k, v in (stored_secrets or {}).items() if v}
         self.stash_secrets = stash_secrets
         log_field = self.fields.pop("log_requests")
@@ -107,11 +130,19 @@ class ClientSettingsForm(forms.Form):
     def clean(self) -> dict:
         data = super().clean()
         values = {spec.name: data.get(spec.name) or "" for spec in self.platform.fields}
+        if self.saved_settings is not None:
+            self.hosts_changed = credential_hosts(self.platform, values) != credential_hosts(
+                self.platform, self.saved_settings)
         for spec in self.platform.fields:
             if spec.name in self.errors or not is_active(spec, values):
                 continue
             value = values[spec.name]
             if spec.secret and not value:
+                if spec.name in self.stored_secrets and self.hosts_changed and spec.name not in self.stash_secrets:
+                    # Secrets follow their host: one saved for the old address is never sent to a new one.
+                    self.add_error(spec.name, f"The address changed: type {spec.label} again for the new host "
+                                              "(the stored one is not sent there).")
+                    continue
                 if spec.name in self.stored_secrets:
                     continue  # blank keeps the stored value
             if not value:
@@ -138,8 +169,10 @@ class ClientSettingsForm(forms.Form):
         return {s.name: self.cleaned_data.get(s.name) or "" for s in self.platform.fields if not s.secret}
 
     def secret_values(self) -> dict[str, str]:
-        """Secret values: the ones typed now, the stored ones where the input was blank."""
+        """Secret values: the ones typed now, the stored ones where the input was blank (and the host stayed)."""
         out = dict(self.stored_secrets)
+        if self.hosts_changed:  # stored for the old host: dropped, also for fields not shown now
+            out = {k: v for k, v in out.items() if k in self.stash_secrets}
         for spec in self.platform.secret_fields:
             typed = self.cleaned_data.get(spec.name) if hasattr(self, "cleaned_data") else None
             if typed:

@@ -32,9 +32,9 @@ from django.conf import settings
 from django.utils import timezone as dj_timezone
 
 from . import auth as authlib
-from . import content_types, redaction, waits
+from . import content_types, outbound, redaction, waits
 from . import pagination as paginglib
-from .deadline import Deadline, DeadlineAdapter
+from .deadline import Deadline
 from .errors import BAD_URL_ERRORS, describe_request_error
 from .oauth import NeedsGrant, OAuthError, TokenEndpointUnreachable
 from .platforms.base import Entity, NotADataEntity, Platform, UnknownEntity
@@ -182,10 +182,10 @@ class _Session(requests.Session):
 
     credential_headers: frozenset[str] = frozenset()
 
-    def __init__(self):
+    def __init__(self) -> None:
         super().__init__()
-        for prefix in ("https://", "http://"):
-            self.mount(prefix, DeadlineAdapter())  # connections a Deadline can cut off
+        # Connections a Deadline can cut off, to public addresses only unless allowed (clients/outbound.py).
+        outbound.guard(self)
 
     def rebuild_auth(self, prepared_request, response):  # noqa: ANN001 - requests' signature
         if self.should_strip_auth(response.request.url, prepared_request.url):
@@ -684,9 +684,8 @@ class ClientSession:
         credentials (a separate session), with the same timeouts and HTTP_MAX_FILE_BYTES as cap."""
         limit = content_types.max_file_bytes()
         shown = redaction.redact_url(url, self._secrets)
-        plain = requests.Session()
-        for prefix in ("http://", "https://"):
-            plain.mount(prefix, DeadlineAdapter())  # a trickling file host is cut off like a platform
+        # a trickling file host is cut off like a platform; private addresses refused (clients/outbound.py)
+        plain = outbound.guard(requests.Session())
         try:
             with plain, Deadline(self.total_timeout), plain.get(url, timeout=self.timeout, stream=True) as resp:
                 if resp.status_code >= 400:

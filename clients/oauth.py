@@ -38,6 +38,7 @@ from django.utils import timezone
 from oauthlib.oauth2 import InvalidGrantError, OAuth2Error
 from requests_oauthlib import OAuth2Session
 
+from . import outbound
 from .errors import describe_request_error
 from .models import HttpClient, OAuthState
 from .platforms.base import Platform
@@ -174,6 +175,7 @@ class _LoggedOAuth2Session(OAuth2Session):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
+        outbound.guard(self)  # token URLs obey the outbound policy too
         self.exchange: dict | None = None
 
     def request(self, method, url, data=None, headers=None, **kwargs):  # noqa: ANN001 - requests' signature

@@ -298,7 +298,7 @@ def http_client_edit(request: HttpRequest, identifier: str) -> HttpResponse:
     if request.method == "POST":
         name_form = ClientNameForm(request.POST, exclude_pk=client.pk)
         form = ClientSettingsForm(request.POST, platform=platform, stored_secrets=stored,
-                                  stash_secrets=frozenset(stashed))
+                                  stash_secrets=frozenset(stashed), saved_settings=dict(client.settings or {}))
         if name_form.is_valid() & form.is_valid():  # both, so every error shows at once
             old_settings = dict(client.settings or {})
             client.name = name_form.cleaned_data["name"]
@@ -306,6 +306,8 @@ def http_client_edit(request: HttpRequest, identifier: str) -> HttpResponse:
             client.settings = {**old_settings, **form.settings_values()}
             client.secrets = form.secret_values()
             client.log_requests = form.cleaned_data["log_requests"]
+            if form.hosts_changed:  # tokens were issued for the old host: grant access again
+                client.tokens, client.token_expires_at = {}, None
             _auth_state_after_edit(client, platform, old_settings)
             try:
                 with transaction.atomic():
@@ -336,7 +338,7 @@ def http_client_edit(request: HttpRequest, identifier: str) -> HttpResponse:
 
 @require_POST
 def http_client_duplicate(request: HttpRequest, identifier: str) -> HttpResponse:
-    """A copy with the same settings and secrets; OAuth tokens are not copied (grant again)."""
+    """A copy with the same settings; secrets and OAuth tokens are not copied (type them again, grant again)."""
     original = _get_client(identifier)
     platform = _platform_or_none(original.platform)
     name = f"{original.name} (copy)"
@@ -345,12 +347,12 @@ def http_client_duplicate(request: HttpRequest, identifier: str) -> HttpResponse
         identifier=unique_identifier(name, HttpClient),
         platform=original.platform,
         settings=dict(original.settings or {}),
-        secrets=dict(original.secrets or {}),
         log_requests=original.log_requests,
         auth_state=_initial_auth_state(platform, original.settings or {}) if platform else original.auth_state,
     )
     copy.save()
-    messages.success(request, f"Duplicated as “{copy.name}”. Rename it here.")
+    messages.success(request, f"Duplicated as “{copy.name}”. Rename it here and type its secrets again: "
+                              "they are not copied.")
     return redirect("clients:edit", identifier=copy.identifier)
 
 
