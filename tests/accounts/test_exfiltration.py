@@ -150,3 +150,14 @@ def test_connect_time_check_pins_the_address(monkeypatch, own_and_attacker):
             session.call("GET /v1/users/me")
     assert "rebind.example resolves to 127.0.0.1 is a loopback address" in str(caught.value)
     assert attacker.received == []
+
+
+def test_files_given_by_url_obey_the_policy(own_and_attacker):
+    """A payload's {"url": ...} file is fetched by the server: no private address under the production profile."""
+    from clients.http import ClientSession, ConnectionFailed
+
+    own, attacker, pd = own_and_attacker
+    with override_settings(ALLOW_PRIVATE_NETWORK=False), ClientSession(pd) as session:
+        with pytest.raises(ConnectionFailed, match="loopback"):
+            session.fetch_file(attacker.base_uri + "/internal-file")
+    assert attacker.received == []

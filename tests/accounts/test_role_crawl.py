@@ -15,7 +15,7 @@ from django.http import HttpResponse
 from django.test import override_settings
 from django.urls import URLPattern, URLResolver, get_resolver, resolve
 
-from accounts.access import RULES
+from accounts.access import RULES, SEE
 
 from .conftest import CRAWL_PK, CRAWL_SLUG, SECRET, TOKEN
 
@@ -76,6 +76,16 @@ VIEWER_PAGES = {
     "connections:incoming_fields", "connections:incoming_entity_options", "connections:incoming_params_hint",
     "connections:outgoing_fields", "connections:outgoing_entity_options", "connections:outgoing_params_hint",
 }
+# Whatever a Viewer may open, these never: they create, change, run, export or manage.
+VIEWER_NEVER = re.compile(r"(create|new|delete|duplicate|import|export|run_test|_run$|_start|cancel|bulk|toggle"
+                          r"|grant|preview|steps|load_input|clients:edit|clients:test|accounts:|admin:)")
+
+
+def _rule_reads(name: str) -> bool:
+    rule = RULES.get(name)
+    return isinstance(rule, tuple) and rule[0] == SEE or rule == SEE
+
+
 # Editor: "cannot manage users, HTTP Client secrets or environment variables"; hosts and secrets are Admins'.
 EDITOR_NEVER = ("clients:create", "clients:edit", "clients:duplicate", "clients:delete", "clients:grant",
                 "accounts:", "admin:")
@@ -86,7 +96,10 @@ def expected(role: str, name: str, method: str, public: bool) -> bool:
     if public or role == "Admin" or name == "logout":
         return True
     if role == "Viewer":
-        return method == "get" and name in VIEWER_PAGES
+        if method == "post" or VIEWER_NEVER.search(name):
+            return False
+        # Pages others add later with a READ rule open too; the issue's list must always open.
+        return name in VIEWER_PAGES or _rule_reads(name)
     if role == "Editor":
         if name.startswith(EDITOR_NEVER):
             return False
