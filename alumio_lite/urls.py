@@ -18,6 +18,8 @@ urlpatterns = [
     path("clients/", include("clients.urls")),
     path("settings/users/", include("accounts.views")),
     path("", include("connections.urls")),
+    path("connections/storages/", include("storages.views")),
+    path("sync/", include("sync.views")),
     # One sign-in page for everything: the admin's own login form redirects to it.
     path("admin/login/", RedirectView.as_view(pattern_name="login", query_string=True)),
     path("admin/", admin.site.urls),

@@ -755,4 +755,7 @@ def prune(now: datetime | None = None) -> dict[str, int]:
     runs, _ = Run.objects.filter(
         status__in=(Run.Status.FINISHED, Run.Status.FAILED, Run.Status.CANCELLED), created_at__lt=run_limit
     ).delete()
-    return {"tasks": tasks, "runs": runs, "request_logs": logs}
+    from storages.store import prune as prune_storages
+
+    entries = sum(prune_storages(now).values())  # each storage's own time to live
+    return {"tasks": tasks, "runs": runs, "request_logs": logs, "storage_entries": entries}

@@ -16,6 +16,9 @@ from django.db import transaction
 from django.http import QueryDict
 
 from clients.models import HttpClient
+from storages import portable as storages_portable
+from storages.models import Storage
+from sync import portable as sync_portable
 
 from .forms import IncomingForm, OutgoingForm
 from .models import Incoming, Outgoing, Transformer
@@ -29,7 +32,7 @@ def _transformer_ids(transformers: Iterable[Transformer]) -> list[str]:
 
 
 def export_incoming(incoming: Incoming) -> dict:
-    return {
+    data = {
         "identifier": incoming.identifier,
         "name": incoming.name,
         "description": incoming.description,
@@ -42,10 +45,18 @@ def export_incoming(incoming: Incoming) -> dict:
         "pagination": incoming.pagination,
         "input_transformers": _transformer_ids(incoming.transformers_in_order("input")),
     }
+    return _with(data, "incremental", sync_portable.export_watermark(incoming))
+
+
+def _with(data: dict, key: str, value: Any) -> dict:
+    """Sync settings travel only when the configuration has them, so older exports read the same."""
+    if value is not None:
+        data[key] = value
+    return data
 
 
 def export_outgoing(outgoing: Outgoing) -> dict:
-    return {
+    data = {
         "identifier": outgoing.identifier,
         "name": outgoing.name,
         "description": outgoing.description,
@@ -58,16 +69,26 @@ def export_outgoing(outgoing: Outgoing) -> dict:
         "payload": outgoing.payload or {},
         "transformers": _transformer_ids(outgoing.transformers_in_order()),
     }
+    return _with(data, "create_or_update", sync_portable.export_plan(outgoing))
 
 
-def export_document(incoming: Iterable[Incoming] = (), outgoing: Iterable[Outgoing] = ()) -> dict:
-    """The export file's content for these configurations."""
-    return {
+def export_document(incoming: Iterable[Incoming] = (), outgoing: Iterable[Outgoing] = (),
+                    storages: Iterable[Storage] = (), entries: bool = False) -> dict:
+    """The export file's content for these configurations (and storages: the ones named, and those used)."""
+    document = {
         "format": FORMAT,
         "version": VERSION,
         "incoming": [export_incoming(i) for i in incoming],
         "outgoing": [export_outgoing(o) for o in outgoing],
     }
+    chosen = {s.identifier: (s, entries) for s in storages}  # entries only of storages asked for by name
+    used = {o["create_or_update"]["storage"] for o in document["outgoing"] if o.get("create_or_update")}
+    for storage in Storage.objects.filter(identifier__in=used - set(chosen)):
+        chosen[storage.identifier] = (storage, False)
+    if chosen:
+        document["storages"] = [storages_portable.export_storage(s, entries=with_entries)
+                                for _, (s, with_entries) in sorted(chosen.items())]
+    return document
 
 
 def dumps(document: dict) -> str:
@@ -125,7 +146,7 @@ def loads(text: str | bytes) -> dict:
         raise ImportFileError(f"not a configurations export (expected \"format\": \"{FORMAT}\")")
     if document.get("version") != VERSION:
         raise ImportFileError(f"unsupported version {document.get('version')!r}; this application reads {VERSION}")
-    for key in ("incoming", "outgoing"):
+    for key in ("incoming", "outgoing", "storages"):
         if not isinstance(document.get(key, []), list):
             raise ImportFileError(f"“{key}” must be a list")
     return document
@@ -159,7 +180,7 @@ def _snapshot(obj: Any, kind: str) -> dict:
     return exported
 
 
-def _plan_one(kind: str, entry: Any) -> tuple[Change, Any]:
+def _plan_one(kind: str, entry: Any, storages_in_file: set[str] = frozenset()) -> tuple[Change, Any]:
     model, form_class, _, _, _ = _SPECS[kind]
     if not isinstance(entry, dict):
         return Change(kind, "?", "error", ["each configuration must be an object"]), None
@@ -180,6 +201,7 @@ def _plan_one(kind: str, entry: Any) -> tuple[Change, Any]:
             change.errors.append(f"unknown Transformer “{name}”")
         else:
             transformers.append(found)
+    change.errors += sync_portable.check(kind, entry, storages_in_file)
     if change.errors:
         return change, None
     existing = model.objects.filter(identifier=identifier).first()
@@ -199,6 +221,7 @@ def _plan_one(kind: str, entry: Any) -> tuple[Change, Any]:
     after["client"] = client.identifier
     after["method"] = before["method"] if not entry.get("method") else after["method"]
     changed = [k for k in before if before[k] != after[k]]
+    changed += [k for k in ("incremental", "create_or_update") if entry.get(k) is not None and k not in before]
     change.action = "update" if changed else "unchanged"
     change.changed_fields = changed
     return change, form
@@ -206,8 +229,13 @@ def _plan_one(kind: str, entry: Any) -> tuple[Change, Any]:
 
 def import_document(document: dict, dry_run: bool = False) -> ImportReport:
     """Check every configuration in `document`; unless `dry_run`, apply all of them or none."""
-    plans = [(kind, *_plan_one(kind, entry)) for kind in ("incoming", "outgoing") for entry in document.get(kind, [])]
-    changes = [change for _, change, _ in plans]
+    storage_plans = [storages_portable.plan(entry) for entry in document.get("storages", [])]
+    in_file = {identifier for identifier, action, *_ in storage_plans if action != "error"}
+    plans = [(kind, *_plan_one(kind, entry, in_file), entry) for kind in ("incoming", "outgoing")
+             for entry in document.get(kind, [])]
+    changes = [Change("storage", identifier, action, errors, changed)
+               for identifier, action, errors, changed, _ in storage_plans]
+    changes += [change for _, change, _, _ in plans]
     seen: set[tuple[str, str]] = set()
     for change in changes:
         if (change.kind, change.identifier) in seen:
@@ -218,8 +246,11 @@ def import_document(document: dict, dry_run: bool = False) -> ImportReport:
     if dry_run or not report.ok:
         return report
     with transaction.atomic():
-        for _, change, form in plans:
+        for _, action, _, _, apply in storage_plans:
+            if action in ("create", "update"):
+                apply()
+        for kind, change, form, entry in plans:
             if change.action in ("create", "update"):
-                form.save()
+                sync_portable.apply(kind, form.save(), entry)
     report.applied = True
     return report

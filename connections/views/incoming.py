@@ -191,7 +191,7 @@ def export_response(request: HttpRequest, model, kind: str) -> HttpResponse:
     return response
 
 
-def import_view(request: HttpRequest, back_url_name: str) -> HttpResponse:
+def import_view(request: HttpRequest, back_url_name: str, back_url: str = "") -> HttpResponse:
     """Upload an export file; a dry run says what would change, else everything is applied or nothing."""
     report = None
     problem = ""
@@ -210,7 +210,7 @@ def import_view(request: HttpRequest, back_url_name: str) -> HttpResponse:
     return render(
         request,
         "connections/incoming_import.html",
-        {"form": form, "report": report, "problem": problem, "back_url": reverse(f"connections:{back_url_name}")},
+        {"form": form, "report": report, "problem": problem, "back_url": back_url or reverse(f"connections:{back_url_name}")},
     )
 
 
