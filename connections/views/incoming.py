@@ -210,7 +210,8 @@ def import_view(request: HttpRequest, back_url_name: str, back_url: str = "") ->
     return render(
         request,
         "connections/incoming_import.html",
-        {"form": form, "report": report, "problem": problem, "back_url": back_url or reverse(f"connections:{back_url_name}")},
+        {"form": form, "report": report, "problem": problem,
+         "back_url": back_url or reverse(f"connections:{back_url_name}")},
     )
 
 
