@@ -208,6 +208,12 @@ HTTP_MAX_RESPONSE_BYTES = envint("HTTP_MAX_RESPONSE_BYTES", 20_000_000)
 # Files: a multipart part given as base64 or a URL, and a file answer kept as base64 for the next step.
 HTTP_MAX_FILE_BYTES = envint("HTTP_MAX_FILE_BYTES", 10_000_000)
 PAGINATION_PAGE_CAP = envint("PAGINATION_PAGE_CAP", 10_000)
+# What one page of records may become (connections/storing.py): rows are written in batches of
+# TASK_INSERT_BATCH, each its own short transaction; beyond a cap the run stops naming the record.
+TASK_INSERT_BATCH = envint("TASK_INSERT_BATCH", 2_000)
+RECORD_TASK_CAP = envint("RECORD_TASK_CAP", 10_000)  # tasks one record may become, over all routes
+PAGE_TASK_CAP = envint("PAGE_TASK_CAP", 1_000_000)  # tasks one page may become
+RECORD_MAX_CHARS = envint("RECORD_MAX_CHARS", 1_000_000)  # one task's data as JSON text
 # Retries in clients.http: 5xx and connection errors (idempotent requests only), and 429 waits,
 # bounded in number and in total seconds before RateLimited is raised.
 HTTP_MAX_RETRIES = envint("HTTP_MAX_RETRIES", 3)

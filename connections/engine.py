@@ -321,41 +321,28 @@ def _describe_error(client, exc: BaseException) -> str:
 
 def _store_page(run: Run, where: tuple[int, int, str], records: list, raw_count: int, routes: list,
                 route_chains: dict[int, Chain], entity_chain: Chain, counters: dict) -> list[int]:
-    """Turn one page into tasks for every route, in one transaction; return realtime routes that got tasks."""
-    set_number, number, prefix = where
-    page_key = f"{set_number}.{number}" if set_number else str(number)
-    entities: list[tuple[int, int, dict, dict]] = []  # (index, branch, source, entity)
-    dropped = 0
-    for index, record in enumerate(records):
-        source = record if isinstance(record, dict) else {"value": record}
-        outputs = entity_chain(source, f"{prefix}page {number}, entity {index + 1}")
-        if not outputs:
-            dropped += 1
-        for branch, out in enumerate(outputs):
-            entities.append((index, branch, source, out))
+    """Turn one page into tasks for every route, in bounded batches; return realtime routes that got tasks."""
+    from .storing import StoreError, task_batches
 
-    rows: list[Task] = []
-    for route in routes:
-        chain = route_chains[route.pk]
-        for index, branch, source, out in entities:
-            results = chain(out, f"{prefix}page {number}, entity {index + 1}, route “{route}”")
-            for sub, data in enumerate(results):
-                key = dedupe_key(run.pk, page_key, index, f"{branch}.{sub}", source, data)
-                rows.append(Task(route=route, run=run, dedupe_key=key, data=data))
-
+    realtime: set[int] = set()
+    try:
+        for rows in task_batches(run, where, records, routes, route_chains, entity_chain, counters, dedupe_key):
+            with transaction.atomic():  # one short write lock per batch, not per page
+                Task.objects.bulk_create(rows, batch_size=500, ignore_conflicts=True)
+                Run.objects.filter(pk=run.pk).update(heartbeat_at=timezone.now())
+            realtime.update(row.route_id for row in rows if row.route.realtime)
+    except StoreError as exc:
+        raise StepError(exc.step, str(exc)) from None
     counters["pages"] += 1
     counters["entities"] += raw_count  # raw, before filtering
-    counters["filtered"] += dropped
     with transaction.atomic():
         step_context.current().commit()  # "Save to storage" / "Filter previously stored" of this page
-        if rows:
-            Task.objects.bulk_create(rows, batch_size=500, ignore_conflicts=True)
         created = Task.objects.filter(run=run).count()
         Run.objects.filter(pk=run.pk).update(
             pages=counters["pages"], entities=counters["entities"], filtered=counters["filtered"],
             tasks_created=created, heartbeat_at=timezone.now(),
         )
-    return sorted({row.route_id for row in rows if row.route.realtime})
+    return sorted(realtime)
 
 
 def _finish_run(run: Run, status: str, counters: dict, error: str = "", step: str = "") -> None:

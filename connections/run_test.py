@@ -19,7 +19,9 @@ from django.utils import timezone
 
 from clients.redaction import redact_text
 
+from . import json_policy
 from .models import Incoming, RunTest
+from .samples import sample_of
 
 logger = logging.getLogger(__name__)
 
@@ -120,8 +122,14 @@ class _Recorder:
         test.entities += raw_count
         room = SAMPLE_SIZE - len(test.sample)
         if room > 0:
-            test.sample.extend(records[:room])
+            test.sample.extend(sample_of(record, self.secrets) for record in records[:room])
         self.save("pages", "entities", "sample")
+        for index, record in enumerate(records, start=1):
+            bad = json_policy.problem(record)
+            if bad:
+                raise json_policy.Unstorable(
+                    f"entity {index} holds {bad}. A run stops at this record unless a transformer replaces "
+                    f"the value (e.g. a Value setter).")
 
     def save(self, *fields: str) -> None:
         self.test.save(update_fields=[*fields, "updated_at"])

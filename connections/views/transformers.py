@@ -27,6 +27,7 @@ from ..models import (
     Transformer,
     TransformerExample,
 )
+from ..samples import sample_of
 from ..transformer_forms import (
     TransformerForm,
     apply_op,
@@ -113,9 +114,24 @@ def _input_sources() -> dict[str, Any]:
     }
 
 
-def _tested_entities(entities: list) -> Any:
-    """An incoming's last Run test entities as tester input: one entity as an object, else at most INPUT_LIMIT."""
-    return entities[0] if len(entities) == 1 else entities[:INPUT_LIMIT]
+def _tested_entities(incoming: Incoming, entities: list) -> Any:
+    """An incoming's last Run test entities as tester input: one entity as an object, else at most INPUT_LIMIT.
+
+    Samples again on the way out: a Run test saved before samples were redacted and cut shows no secret either.
+    """
+    secrets = incoming.client.secret_values()
+    entities = [sample_of(entity, secrets) for entity in entities[:INPUT_LIMIT]]
+    return entities[0] if len(entities) == 1 else entities
+
+
+def _tasks():
+    return Task.objects.select_related("route__incoming__client", "route__outgoing__client")
+
+
+def _task_input(task: Task) -> Any:
+    """A task's data as tester input, redacted with the secrets of both HTTP Clients of its route."""
+    route = task.route
+    return sample_of(task.data, [*route.incoming.client.secret_values(), *route.outgoing.client.secret_values()])
 
 
 def _editor_context(request: HttpRequest, transformer: Transformer | None, form: TransformerForm, rows: list,
@@ -200,15 +216,15 @@ def _initial_input(request: HttpRequest) -> str:
     """The tester's input from ?task=<id> (its data) or ?incoming=<id> (its last Run test's entities)."""
     task_id = request.GET.get("task", "")
     if task_id.isdigit():
-        task = Task.objects.filter(pk=task_id).first()
+        task = _tasks().filter(pk=task_id).first()
         if task:
-            return json.dumps(task.data, indent=2, ensure_ascii=False)
+            return json.dumps(_task_input(task), indent=2, ensure_ascii=False)
     incoming_id = request.GET.get("incoming", "")
     if incoming_id.isdigit():
-        incoming = Incoming.objects.filter(pk=incoming_id).first()
+        incoming = Incoming.objects.select_related("client").filter(pk=incoming_id).first()
         entities = incoming.last_test if incoming else None
         if isinstance(entities, list) and entities:
-            return json.dumps(_tested_entities(entities), indent=2, ensure_ascii=False)
+            return json.dumps(_tested_entities(incoming, entities), indent=2, ensure_ascii=False)
     return ""
 
 
@@ -246,14 +262,14 @@ def transformer_load_input(request: HttpRequest) -> HttpResponse:
     note = ""
     data: Any = None
     if kind == "task" and ident.isdigit():
-        task = Task.objects.filter(pk=ident).first()
-        data = task.data if task else None
+        task = _tasks().filter(pk=ident).first()
+        data = _task_input(task) if task else None
         note = f"Loaded the data of task {ident}." if task else f"Task {ident} no longer exists."
     elif kind == "incoming" and ident.isdigit():
-        incoming = Incoming.objects.filter(pk=ident).first()
+        incoming = Incoming.objects.select_related("client").filter(pk=ident).first()
         entities = incoming.last_test if incoming else None
         if isinstance(entities, list):
-            data = _tested_entities(entities)
+            data = _tested_entities(incoming, entities)
             shown = min(len(entities), INPUT_LIMIT)
             note = f'Loaded {shown} of {len(entities)} entities from the last Run test of "{incoming.name}".'
         else:
