@@ -521,8 +521,10 @@ class ClientSession:
             if status < 400:
                 try:
                     data = jsonlib.loads(body) if body.strip() else None
-                except ValueError:
+                except (ValueError, RecursionError) as exc:  # RecursionError: thousands of nested [ or {
                     message = f"{self.platform.label} answered HTTP {status} with a body that is not JSON"
+                    if isinstance(exc, RecursionError):
+                        message += " this application can read (nested too deeply)"
                     self._exchange(method, url, params, json, headers, resp, elapsed, message, step, body)
                     raise InvalidResponse(
                         message,

@@ -18,6 +18,7 @@ from clients.models import HttpClient
 from clients.platforms.base import Entity, Platform, UnknownEntity
 from clients.platforms.registry import PLATFORMS, UnknownPlatform, get_platform
 
+from . import json_policy
 from .models import Incoming, IncomingTransformer, Outgoing, OutgoingTransformer, Transformer
 
 SUBSCRIBER = "subscriber"
@@ -134,13 +135,15 @@ class JSONObjectField(forms.CharField):
         if not text:
             return {}
         try:
-            parsed = json.loads(text)
+            parsed = json_policy.loads(text)
         except json.JSONDecodeError as exc:
             raise forms.ValidationError(
                 "Invalid JSON at line %(line)s, column %(column)s: %(msg)s.",
                 code="invalid_json",
                 params={"line": exc.lineno, "column": exc.colno, "msg": exc.msg},
             ) from None
+        except json_policy.Unstorable as exc:
+            raise forms.ValidationError(unstorable_message(exc), code="unstorable") from None
         if not isinstance(parsed, dict):
             raise forms.ValidationError(
                 "Must be a JSON object ({...}), not %(kind)s.", code="not_object", params={"kind": _json_kind(parsed)}
@@ -152,6 +155,11 @@ class JSONObjectField(forms.CharField):
             return self.to_python(data) != (initial or {})
         except forms.ValidationError:
             return True
+
+
+def unstorable_message(exc: Exception) -> str:
+    """A field error for JSON the policy refuses (see json_policy)."""
+    return f"This JSON can't be saved: it holds {exc}."
 
 
 def _json_kind(value: Any) -> str:

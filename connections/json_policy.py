@@ -37,11 +37,11 @@ def loads(text: str | bytes) -> Any:
     try:
         value = json.loads(text)
     except RecursionError:
-        raise Unstorable(f"nested deeper than {MAX_DEPTH} levels") from None
+        raise Unstorable(f"nesting deeper than {MAX_DEPTH} levels") from None
     except json.JSONDecodeError:
         raise
-    except ValueError as exc:  # Python refuses integers of more than 4,300 digits
-        raise Unstorable(f"a number is too large ({exc})") from None
+    except ValueError:  # Python refuses integers of more than 4,300 digits
+        raise Unstorable("a number with more than 4,300 digits") from None
     check(value)
     return value
 
@@ -53,7 +53,7 @@ def problem(value: Any, max_depth: int = MAX_DEPTH) -> str | None:
         item, path, depth = stack.pop()
         if isinstance(item, dict):
             if depth >= max_depth:
-                return f"nested deeper than {max_depth} levels{_at(path)}"
+                return f"nesting deeper than {max_depth} levels{_at(path)}"
             for key, sub in item.items():
                 if not isinstance(key, str):
                     key = str(key)
@@ -63,7 +63,7 @@ def problem(value: Any, max_depth: int = MAX_DEPTH) -> str | None:
                 stack.append((sub, f"{path}.{key}" if path else key, depth + 1))
         elif isinstance(item, list | tuple):
             if depth >= max_depth:
-                return f"nested deeper than {max_depth} levels{_at(path)}"
+                return f"nesting deeper than {max_depth} levels{_at(path)}"
             stack.extend((sub, f"{path}[{i}]", depth + 1) for i, sub in enumerate(item))
         elif isinstance(item, str):
             bad = _text_problem(item)

@@ -52,7 +52,15 @@ def parse_cron(expression: str) -> dict[str, str]:
             crontab(**{name: fields[name]})
         except (ValueError, TypeError, IndexError) as exc:
             raise CronError(f"The {label} field “{fields[name]}” is not valid: {exc}") from None
+    try:  # each field may be fine and the whole never happen (“0 0 31 2 *”): beat would fail on it
+        crontab(**fields).remaining_estimate(timezone.now())
+    except CRON_ERRORS as exc:
+        raise CronError(f"“{expression}” never happens: {exc}") from None
     return fields
+
+
+# What celery's crontab raises for expressions it can't use (a bad step, a date that never comes).
+CRON_ERRORS = (ValueError, TypeError, IndexError, ZeroDivisionError, OverflowError, RuntimeError)
 
 
 def cron_text(schedule: CrontabSchedule) -> str:
@@ -60,25 +68,32 @@ def cron_text(schedule: CrontabSchedule) -> str:
 
 
 def next_run(task: PeriodicTask, now: datetime | None = None) -> datetime | None:
-    """When beat will next start this job (None when disabled)."""
+    """When beat will next start this job (None when disabled, or when its saved cron never happens)."""
     if not task.enabled:
         return None
     now = now or timezone.now()
     if task.crontab_id:
-        tz = task.crontab.timezone
-        local_now = now.astimezone(tz)
-        fields = {name: getattr(task.crontab, name) for name in CRON_FIELDS}
-        schedule = crontab(**fields, nowfun=lambda: local_now)
-        base = max(filter(None, [task.last_run_at, now])).astimezone(tz)
-        when = local_now + schedule.remaining_estimate(base)
-        # crontab estimates land a hair before the minute; show the minute it means
-        return (when + timedelta(seconds=1)).replace(second=0, microsecond=0).astimezone(now.tzinfo)
+        try:
+            return _next_cron_run(task, now)
+        except CRON_ERRORS:  # saved before parse_cron checked whole expressions: the list still shows
+            return None
     if task.interval_id:
         every = timedelta(**{task.interval.period: task.interval.every})
         # A job whose time has come (beat stopped, or not yet saved its last run) is due now,
         # never "next" at a moment already past.
         return max(task.last_run_at + every, now) if task.last_run_at else now
     return None
+
+
+def _next_cron_run(task: PeriodicTask, now: datetime) -> datetime:
+    tz = task.crontab.timezone
+    local_now = now.astimezone(tz)
+    fields = {name: getattr(task.crontab, name) for name in CRON_FIELDS}
+    schedule = crontab(**fields, nowfun=lambda: local_now)
+    base = max(filter(None, [task.last_run_at, now])).astimezone(tz)
+    when = local_now + schedule.remaining_estimate(base)
+    # crontab estimates land a hair before the minute; show the minute it means
+    return (when + timedelta(seconds=1)).replace(second=0, microsecond=0).astimezone(now.tzinfo)
 
 
 @dataclass

@@ -12,7 +12,8 @@ from typing import Any
 
 from django import forms
 
-from .forms import derived_identifier
+from . import json_policy
+from .forms import derived_identifier, unstorable_message
 from .models import Transformer
 from .transformers import KINDS, Field, Kind, validate_steps
 
@@ -96,7 +97,7 @@ def _to_raw(f: Field, value: Any) -> Any:
         if isinstance(value, str):
             try:
                 json.loads(value)
-            except ValueError:
+            except (ValueError, RecursionError):
                 return value  # plain text shows as typed
             return json.dumps(value)  # "5" stays a string: show the quotes
         return json.dumps(value, ensure_ascii=False)
@@ -114,20 +115,29 @@ def _from_raw(f: Field, raw: Any) -> tuple[Any, str]:
         return [k.strip() for line in text.splitlines() for k in line.split(",") if k.strip()], ""
     if f.type in ("object", "conditions"):
         try:
-            value = json.loads(text)
+            value = json_policy.loads(text)
         except json.JSONDecodeError as exc:
             return None, json_error(text, exc)
+        except json_policy.Unstorable as exc:
+            return None, unstorable_message(exc)
         if f.type == "object" and not isinstance(value, dict):
             return None, 'Must be a JSON object, e.g. {"old": "new"}.'
         if f.type == "conditions" and not isinstance(value, list):
             return None, 'Must be a JSON list, e.g. [{"key": "status", "op": "equals", "value": "open"}].'
         return value, ""
     if f.type == "value":
+        if text in NOT_JSON_NUMBERS:
+            return text, ""  # not JSON, so plain text like any other word
         try:
-            return json.loads(text), ""
+            return json_policy.loads(text), ""
         except json.JSONDecodeError:
             return text, ""  # plain text is a string value
+        except json_policy.Unstorable as exc:
+            return None, unstorable_message(exc)
     return text, ""
+
+
+NOT_JSON_NUMBERS = ("NaN", "Infinity", "-Infinity")  # Python's json reads them; JSON has no such values
 
 
 def _row(index: int, kind_key: str, raws: dict[str, Any], parse: bool) -> StepRow:
@@ -140,6 +150,9 @@ def _row(index: int, kind_key: str, raws: dict[str, Any], parse: bool) -> StepRo
         fr = FieldRow(field=f, raw=raws.get(f.name, _to_raw(f, None)), html_name=f"{PREFIX}-{index}-{f.name}")
         if parse:
             value, fr.error = _from_raw(f, fr.raw)
+            bad = json_policy.problem(value) if value is not None else None
+            if bad:  # a NUL character in a key list, say: no database stores it the same way
+                value, fr.error = None, unstorable_message(bad)
             if value is not None:
                 row.settings[f.name] = value
         row.fields.append(fr)
@@ -230,9 +243,11 @@ def parse_input(text: str) -> tuple[list[dict[str, Any]] | None, str]:
     if not text.strip():
         return None, "Paste an entity as JSON, or load one from a task or an incoming's Run test."
     try:
-        value = json.loads(text)
+        value = json_policy.loads(text)
     except json.JSONDecodeError as exc:
         return None, "The input is not valid JSON: " + json_error(text, exc)[len("Not valid JSON: "):]
+    except json_policy.Unstorable as exc:
+        return None, f"The input can't be used: it holds {exc}."
     if isinstance(value, dict):
         return [value], ""
     if isinstance(value, list) and all(isinstance(v, dict) for v in value):

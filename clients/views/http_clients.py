@@ -21,6 +21,8 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
+from alumio_lite.filters import text_param
+
 from .. import crypto, oauth
 from ..forms import ClientNameForm, ClientSettingsForm, PlatformChoiceForm, is_active
 from ..identifiers import unique_identifier
@@ -98,7 +100,7 @@ def _initial_auth_state(platform: Platform, settings: dict) -> str:
 # -- list ---------------------------------------------------------------------------------
 def http_client_list(request: HttpRequest) -> HttpResponse:
     """Name, platform, authentication state, request logging, last used, last error."""
-    q = request.GET.get("q", "").strip()
+    q = text_param(request.GET.get("q"))
     platform = request.GET.get("platform", "")
     clients = HttpClient.objects.all()
     if q:

@@ -11,7 +11,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import path
 
-from alumio_lite.filters import filter_by_day
+from alumio_lite.filters import filter_by_day, text_param
 
 from ..models import HttpClient, RequestLog
 
@@ -29,7 +29,7 @@ def filter_logs(params) -> tuple[QuerySet[RequestLog], dict]:
     """The request logs matching the query-string filters, and the filters as understood."""
     # The list shows client names only: don't load (and decrypt) every row's secrets and tokens.
     logs = RequestLog.objects.select_related("client").defer("client__secrets", "client__tokens")
-    client = params.get("client", "")
+    client = text_param(params.get("client"))
     status = params.get("status", "")
     if client:
         logs = logs.filter(client__identifier=client)
@@ -61,7 +61,7 @@ def _pretty(body: str) -> str:
     """JSON bodies indented for reading; anything else as stored."""
     try:
         return json.dumps(json.loads(body), indent=2, ensure_ascii=False)
-    except (ValueError, TypeError):
+    except (ValueError, TypeError, RecursionError):  # RecursionError: a platform's thousands of nested [
         return body
 
 

@@ -16,6 +16,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from alumio_lite.filters import id_param, id_params, text_param
 from clients.platforms.registry import PLATFORMS
 
 from .. import files, portable, run_test
@@ -34,7 +35,7 @@ def entity_label(obj) -> str:
 
 def filter_configurations(request: HttpRequest, queryset: QuerySet) -> tuple[QuerySet, dict]:
     """Search (name, identifier, description, entity) and filters (platform, state) from the query string."""
-    q = request.GET.get("q", "").strip()
+    q = text_param(request.GET.get("q"))
     platform = request.GET.get("platform", "")
     state = request.GET.get("state", "")
     if q:
@@ -179,9 +180,10 @@ def delete_configuration(request: HttpRequest, obj, list_url: str) -> HttpRespon
 
 def export_response(request: HttpRequest, model, kind: str) -> HttpResponse:
     """One, several (?id=1&id=2) or all configurations of `kind` as a JSON file."""
-    ids = [i for i in request.GET.getlist("id") if i.isdigit()]
+    asked = request.GET.getlist("id")
+    ids = id_params(asked)
     queryset = model.objects.select_related("client").order_by("identifier")
-    if ids:
+    if asked:  # ids that can name no row export nothing, not everything
         queryset = queryset.filter(pk__in=ids)
     document = portable.export_document(**{kind: list(queryset)})
     stamp = timezone.now().strftime("%Y%m%d-%H%M%S")
@@ -248,8 +250,8 @@ def _incoming_form(request: HttpRequest, incoming: Incoming) -> HttpResponse:
     context = edit_context(form, "incoming")
     context.update({"incoming": incoming, "creating": creating})
     if not creating:
-        test_id = request.GET.get("test", "")
-        test = RunTest.objects.filter(incoming=incoming, pk=test_id).first() if test_id.isdigit() else None
+        test_id = id_param(request.GET.get("test"))
+        test = RunTest.objects.filter(incoming=incoming, pk=test_id).first() if test_id else None
         context["test"] = test or incoming.tests.first()
         context["routes"] = list(incoming.routes.all())
     return render(request, "connections/incoming_form.html", context)

@@ -8,6 +8,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path
 from django.views.decorators.http import require_POST
 
+from alumio_lite.filters import id_param
+
 from .. import engine
 from .. import tasks as jobs
 from ..models import Incoming, Run, WorkerHeartbeat
@@ -21,8 +23,9 @@ def run_list(request: HttpRequest) -> HttpResponse:
     runs = Run.objects.select_related("incoming")
     incoming = request.GET.get("incoming", "")
     status = request.GET.get("status", "")
-    if incoming.isdigit():
-        runs = runs.filter(incoming_id=int(incoming))
+    if incoming:
+        # An id that can name no row (“²”, 20 digits) matches nothing rather than a 500.
+        runs = runs.filter(incoming_id=id_param(incoming)) if id_param(incoming) else runs.none()
     if status in Run.Status.values:
         runs = runs.filter(status=status)
     page = Paginator(runs, PAGE_SIZE).get_page(request.GET.get("page"))

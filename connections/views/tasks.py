@@ -11,7 +11,7 @@ from django.urls import path, reverse
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
-from alumio_lite.filters import filter_by_day
+from alumio_lite.filters import filter_by_day, id_param, id_params
 
 from .. import engine, files
 from .. import tasks as jobs
@@ -25,14 +25,15 @@ def filter_tasks(params) -> tuple:
     route = params.get("route", "")
     status = params.get("status", "")
     run = params.get("run", "")
-    if route.isdigit():
-        tasks = tasks.filter(route_id=int(route))
-    if run.isdigit():
-        tasks = tasks.filter(run_id=int(run))
+    # An id that can name no row (“²”, 20 digits) matches nothing, rather than a 500 or everything.
+    if route:
+        tasks = tasks.filter(route_id=id_param(route)) if id_param(route) else tasks.none()
+    if run:
+        tasks = tasks.filter(run_id=id_param(run)) if id_param(run) else tasks.none()
     if status in Task.Status.values:
         tasks = tasks.filter(status=status)
     tasks, day = filter_by_day(tasks, params.get("date", ""))
-    filters = {"route": route, "run": run, "status": status, **day}
+    filters = {"route": str(id_param(route) or ""), "run": str(id_param(run) or ""), "status": status, **day}
     return tasks, filters
 
 
@@ -53,7 +54,7 @@ def task_list(request: HttpRequest) -> HttpResponse:
 @require_POST
 def task_bulk(request: HttpRequest) -> HttpResponse:
     """Retry or skip the ticked tasks."""
-    ids = [int(v) for v in request.POST.getlist("task") if v.isdigit()]
+    ids = id_params(request.POST.getlist("task"))
     action = request.POST.get("action")
     back = reverse("connections:task_list") + (f"?{request.POST['query']}" if request.POST.get("query") else "")
     if not ids:

@@ -18,6 +18,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
 from django.views.decorators.http import require_POST
 
+from alumio_lite.filters import id_param
+
 from ..models import (
     Incoming,
     IncomingTransformer,
@@ -214,13 +216,13 @@ def _editor(request: HttpRequest, transformer: Transformer | None) -> HttpRespon
 
 def _initial_input(request: HttpRequest) -> str:
     """The tester's input from ?task=<id> (its data) or ?incoming=<id> (its last Run test's entities)."""
-    task_id = request.GET.get("task", "")
-    if task_id.isdigit():
+    task_id = id_param(request.GET.get("task"))
+    if task_id:
         task = _tasks().filter(pk=task_id).first()
         if task:
             return json.dumps(_task_input(task), indent=2, ensure_ascii=False)
-    incoming_id = request.GET.get("incoming", "")
-    if incoming_id.isdigit():
+    incoming_id = id_param(request.GET.get("incoming"))
+    if incoming_id:
         incoming = Incoming.objects.select_related("client").filter(pk=incoming_id).first()
         entities = incoming.last_test if incoming else None
         if isinstance(entities, list) and entities:
@@ -261,11 +263,11 @@ def transformer_load_input(request: HttpRequest) -> HttpResponse:
     kind, _, ident = source.partition(":")
     note = ""
     data: Any = None
-    if kind == "task" and ident.isdigit():
+    if kind == "task" and id_param(ident):
         task = _tasks().filter(pk=ident).first()
         data = _task_input(task) if task else None
         note = f"Loaded the data of task {ident}." if task else f"Task {ident} no longer exists."
-    elif kind == "incoming" and ident.isdigit():
+    elif kind == "incoming" and id_param(ident):
         incoming = Incoming.objects.select_related("client").filter(pk=ident).first()
         entities = incoming.last_test if incoming else None
         if isinstance(entities, list):
