@@ -125,7 +125,7 @@ class JSONObjectField(forms.CharField):
 
     def prepare_value(self, value: Any) -> Any:
         if isinstance(value, dict | list):
-            return json.dumps(value, indent=2, ensure_ascii=False)
+            return json_policy.for_display(value)
         return value
 
     def to_python(self, value: Any) -> dict:

@@ -162,3 +162,19 @@ def _encodes(text: str) -> bool:
 
 
 _LONG_NUMBER = re.compile(r"\d{309}")  # 309 digits: beyond ±1.8e308 whatever follows
+
+
+def for_display(value: Any, indent: int | None = 2) -> str:
+    """JSON text of a stored value for a page or a form, whatever older versions let through.
+
+    Too deep for the encoder: cut at MAX_DEPTH, saying so. A lone surrogate: written as its
+    \\ud800 escape, so the page can be sent and the user sees what to fix.
+    """
+    try:
+        text = json.dumps(value, indent=indent, ensure_ascii=False)
+    except RecursionError:
+        value = displayable(value)
+        text = json.dumps(value, indent=indent, ensure_ascii=False)
+    if not text.isascii() and not _encodes(text):
+        text = json.dumps(value, indent=indent)
+    return text

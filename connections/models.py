@@ -296,9 +296,9 @@ class RunTest(models.Model):
 
     @property
     def sample_json(self) -> str:
-        import json
+        from .json_policy import for_display
 
-        return json.dumps(self.sample, indent=2, ensure_ascii=False)
+        return for_display(self.sample)
 
 
 def _in_order(attachments: models.QuerySet) -> list[Transformer]:

@@ -20,6 +20,7 @@ from storages import portable as storages_portable
 from storages.models import Storage
 from sync import portable as sync_portable
 
+from . import json_policy
 from .forms import IncomingForm, OutgoingForm
 from .models import Incoming, Outgoing, Transformer
 
@@ -92,7 +93,7 @@ def export_document(incoming: Iterable[Incoming] = (), outgoing: Iterable[Outgoi
 
 
 def dumps(document: dict) -> str:
-    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    return json_policy.for_display(document) + "\n"
 
 
 # --- import ---------------------------------------------------------------------------------

@@ -109,9 +109,10 @@ class SchedulerForm(forms.Form):
 
     name = forms.CharField(max_length=150)
     kind = forms.ChoiceField(label="What to run", choices=[(k, label) for k, (_task, label) in schedules.KINDS.items()])
-    incoming = forms.ModelChoiceField(queryset=Incoming.objects.order_by("name"), required=False,
+    # Names only: a choice list never needs the JSON columns (and can't break on what they hold).
+    incoming = forms.ModelChoiceField(queryset=Incoming.objects.only("id", "name").order_by("name"), required=False,
                                       empty_label="Choose an incoming configuration")
-    route = forms.ModelChoiceField(queryset=Route.objects.order_by("name"), required=False,
+    route = forms.ModelChoiceField(queryset=Route.objects.only("id", "name").order_by("name"), required=False,
                                    empty_label="Choose a route")
     cron = forms.CharField(label="Cron expression", max_length=100,
                            help_text="minute hour day-of-month month day-of-week, e.g. “*/15 * * * *” "

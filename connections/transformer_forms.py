@@ -90,17 +90,17 @@ def _to_raw(f: Field, value: Any) -> Any:
         return "\n".join(value) if isinstance(value, list) else str(value)
     if f.type == "conditions" and isinstance(value, list) and value:
         # One condition a line reads like a table and stays short.
-        return "[\n" + ",\n".join("  " + json.dumps(c, ensure_ascii=False) for c in value) + "\n]"
+        return "[\n" + ",\n".join("  " + json_policy.for_display(c, indent=None) for c in value) + "\n]"
     if f.type in ("object", "conditions"):
-        return json.dumps(value, indent=2, ensure_ascii=False)
+        return json_policy.for_display(value)
     if f.type == "value":
         if isinstance(value, str):
             try:
                 json.loads(value)
             except (ValueError, RecursionError):
                 return value  # plain text shows as typed
-            return json.dumps(value)  # "5" stays a string: show the quotes
-        return json.dumps(value, ensure_ascii=False)
+            return json_policy.for_display(value)  # "5" stays a string: show the quotes
+        return json_policy.for_display(value, indent=None)
     return str(value)
 
 

@@ -13,7 +13,7 @@ from django.views.decorators.http import require_POST
 
 from alumio_lite.filters import filter_by_day, id_param, id_params
 
-from .. import engine, files
+from .. import engine, files, json_policy
 from .. import tasks as jobs
 from ..models import Route, Task
 
@@ -81,11 +81,11 @@ def task_detail(request: HttpRequest, pk: int) -> HttpResponse:
     if task.response_body:
         try:
             response_json = json.dumps(json.loads(task.response_body), indent=2, ensure_ascii=False)
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: a platform's thousands of nested [
             response_json = None
     return render(request, "connections/task_detail.html", {
         "task": task, "logs": logs,
-        "data_json": json.dumps(files.for_display(task.data), indent=2, ensure_ascii=False),
+        "data_json": json_policy.for_display(files.for_display(task.data)),
         "data_files": [files.describe(f) for f in files.files_in(task.data)],
         "response_json": response_json,
     })
