@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "connections",
     "storages",
     "sync",
+    "webhooks",
 ]
 
 MIDDLEWARE = [
@@ -231,6 +232,11 @@ RETENTION_DAYS_TASKS = envint("RETENTION_DAYS_TASKS", 30)
 RETENTION_DAYS_RUNS = envint("RETENTION_DAYS_RUNS", 30)
 RETENTION_DAYS_REQUEST_LOGS = envint("RETENTION_DAYS_REQUEST_LOGS", 14)
 STUCK_TASK_TIMEOUT_MINUTES = envint("STUCK_TASK_TIMEOUT_MINUTES", 15)
+# Webhooks: a claimed request whose worker went silent this long is processed again (no duplicates);
+# received requests are kept like request logs; the sender's address behind our own proxy.
+WEBHOOK_CLAIM_TIMEOUT_SECONDS = envint("WEBHOOK_CLAIM_TIMEOUT_SECONDS", 120)
+RETENTION_DAYS_WEBHOOK_REQUESTS = envint("RETENTION_DAYS_WEBHOOK_REQUESTS", RETENTION_DAYS_REQUEST_LOGS)
+WEBHOOK_TRUST_X_FORWARDED_FOR = envbool("BEHIND_PROXY", False)
 
 LOGGING = {
     "version": 1,

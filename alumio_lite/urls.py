@@ -20,6 +20,7 @@ urlpatterns = [
     path("", include("connections.urls")),
     path("connections/storages/", include("storages.views")),
     path("sync/", include("sync.views")),
+    path("", include("webhooks.urls")),
     # One sign-in page for everything: the admin's own login form redirects to it.
     path("admin/login/", RedirectView.as_view(pattern_name="login", query_string=True)),
     path("admin/", admin.site.urls),

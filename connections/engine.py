@@ -157,7 +157,7 @@ def compile_chain(transformers: list, where: str) -> Chain:
 def _redacted(client, text: str) -> str:
     from clients.redaction import redact_text
 
-    return redact_text(text, client.secret_values())
+    return redact_text(text, client.secret_values()) if client is not None else text
 
 
 def _error_text(client, exc: BaseException) -> str:
@@ -223,6 +223,9 @@ def execute_run(run_id: int, notify: Callable[[list[int]], None] | None = None,
     try:
         if incoming.disabled:
             raise StepError("start", f"Incoming configuration “{incoming}” is disabled.")
+        if client is None:
+            raise StepError("start", f"Incoming configuration “{incoming}” receives its entities from webhooks; "
+                                     "there is nothing to fetch.")
         routes = list(
             Route.objects.filter(incoming=incoming, enabled=True).select_related("outgoing").order_by("pk")
         )
@@ -320,8 +323,13 @@ def _describe_error(client, exc: BaseException) -> str:
 
 
 def _store_page(run: Run, where: tuple[int, int, str], records: list, raw_count: int, routes: list,
-                route_chains: dict[int, Chain], entity_chain: Chain, counters: dict) -> list[int]:
-    """Turn one page into tasks for every route, in bounded batches; return realtime routes that got tasks."""
+                route_chains: dict[int, Chain], entity_chain: Chain, counters: dict,
+                also: Callable[[], None] | None = None) -> list[int]:
+    """Turn one page into tasks for every route, in bounded batches; return realtime routes that got tasks.
+
+    `also()` runs in the transaction that records the page as stored (a caller marking in the same
+    commit that a pushed delivery is done).
+    """
     from .storing import StoreError, task_batches
 
     realtime: set[int] = set()
@@ -342,7 +350,43 @@ def _store_page(run: Run, where: tuple[int, int, str], records: list, raw_count:
             pages=counters["pages"], entities=counters["entities"], filtered=counters["filtered"],
             tasks_created=created, heartbeat_at=timezone.now(),
         )
+        if also is not None:
+            also()
     return sorted(realtime)
+
+
+def store_pushed_entities(run_id: int, records: list, also: Callable[[], None] | None = None) -> tuple[Run, list[int]]:
+    """Entities pushed to us (a webhook request) rather than fetched: stored as page 1 of the run.
+
+    They take the same path as a fetched page: the incoming's entity transformers, then every
+    enabled route's transformers, then one task each, written in batches (_store_page). `also()`
+    runs in the transaction that records the page as stored, so a caller can mark the delivery
+    done in that commit. Stored again after a crash, the run makes the same task keys, so the
+    batches already written are not duplicated. Returns the finished run and the realtime routes
+    that got tasks.
+    """
+    run = Run.objects.select_related("incoming").get(pk=run_id)
+    now = timezone.now()
+    Run.objects.filter(pk=run.pk).update(status=Run.Status.RUNNING, worker=worker_name()[:200], heartbeat_at=now,
+                                         started_at=run.started_at or now, error="", error_step="")
+    counters = {"pages": 0, "entities": 0, "filtered": 0}
+    realtime: list[int] = []
+    scope = step_context.enter(step_context.StepContext(mode=step_context.BUFFERED, source=f"run {run.pk}"))
+    try:
+        routes = list(Route.objects.filter(incoming=run.incoming, enabled=True).select_related("outgoing")
+                      .order_by("pk"))
+        route_chains = {r.pk: compile_chain(r.transformers_in_order(), f"route “{r}”") for r in routes}
+        entity_chain = compile_chain(run.incoming.transformers_in_order("entity"), "entity transformers")
+        realtime = _store_page(run, (0, 1, ""), records, len(records), routes, route_chains, entity_chain,
+                               counters, also=also)
+    except StepError as exc:
+        _finish_run(run, Run.Status.FAILED, counters, error=str(exc), step=exc.step)
+    else:
+        _finish_run(run, Run.Status.FINISHED, counters)
+    finally:
+        step_context.leave(scope)
+    run.refresh_from_db()
+    return run, realtime
 
 
 def _finish_run(run: Run, status: str, counters: dict, error: str = "", step: str = "") -> None:

@@ -17,6 +17,7 @@ from clients.identifiers import unique_identifier
 from clients.models import HttpClient
 from clients.platforms.base import Entity, Platform, UnknownEntity
 from clients.platforms.registry import PLATFORMS, UnknownPlatform, get_platform
+from webhooks.parsers import FORMATS, WEBHOOK, WEBHOOK_LABEL, parser_settings, settings_errors
 
 from . import json_policy
 from .models import Incoming, IncomingTransformer, Outgoing, OutgoingTransformer, Transformer
@@ -238,6 +239,8 @@ class ConfigurationForm(forms.ModelForm):
         self.fields["platform"].choices = [("", f"Choose a {label}")] + [
             (p.slug, p.subscriber_label if self.role == SUBSCRIBER else p.publisher_label) for p in PLATFORMS.values()
         ]
+        if self.role == SUBSCRIBER:  # entities pushed by webhooks instead of fetched
+            self.fields["platform"].choices.append((WEBHOOK, WEBHOOK_LABEL))
         self.fields["entity"].label = "Entity"
         self.chosen_platform = platform_or_none(self._current("platform"))
         methods = method_choices(self.chosen_platform, self.role) if self.chosen_platform else []
@@ -394,16 +397,39 @@ class IncomingForm(ConfigurationForm):
         help_text='A JSON object with the keys "path" (the entity\'s path parameters) and "query".',
     )
     input_transformers = OrderedTransformersField(label="Input transformers")
+    # Webhook subscriber: how a webhook's body becomes entities (Incoming.parser).
+    parser_format = forms.ChoiceField(choices=list(FORMATS.items()), required=False, label="Body format")
+    parser_path = forms.CharField(required=False, max_length=200, label="Path to the entities",
+                                  help_text="Dotted keys, e.g. data or events.*; empty: the whole body "
+                                            "(each item when it is a list).")
+    parser_delimiter = forms.CharField(required=False, max_length=1, strip=False, label="CSV delimiter")
 
     class Meta(ConfigurationForm.Meta):
         model = Incoming
         fields = ConfigurationForm.Meta.fields + ["request_parameters", "pagination"]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        parser = parser_settings(self.instance.parser)
+        for key in ("format", "path", "delimiter"):
+            self.initial.setdefault(f"parser_{key}", parser[key])
+
+    @property
+    def webhook_subscriber(self) -> bool:
+        return self._current("platform") == WEBHOOK
 
     def attached_transformers(self) -> list[Transformer]:
         return self.instance.transformers_in_order("input")
 
     def clean(self) -> dict:
         data = super().clean()
+        if data.get("platform") == WEBHOOK:
+            data.update(method="", entity="", client=None, pagination=False)
+            self.parser = {"format": data.get("parser_format") or "json",
+                           "path": (data.get("parser_path") or "").strip(),
+                           "delimiter": data.get("parser_delimiter") or ","}
+            for name, message in settings_errors(self.parser).items():
+                self.add_error(name, message)
         entity = getattr(self, "entity_obj", None)
         params = data.get("request_parameters")
         if params is None:  # invalid JSON, already reported
@@ -412,6 +438,11 @@ class IncomingForm(ConfigurationForm):
         for message in errors:
             self.add_error("request_parameters", message)
         return data
+
+    def save(self, commit: bool = True):
+        if self.cleaned_data.get("platform") == WEBHOOK:
+            self.instance.parser = self.parser
+        return super().save(commit)
 
     def save_transformers(self, obj: Incoming) -> None:
         IncomingTransformer.objects.filter(incoming=obj, stage="input").delete()

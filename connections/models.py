@@ -59,8 +59,15 @@ class TransformerExample(models.Model):
 
 
 class Incoming(Configuration):
-    """A subscriber: reads entities from a platform entity through an HTTP client."""
+    """A subscriber: reads entities from a platform entity through an HTTP client.
 
+    A Webhook subscriber (platform "webhook", see webhooks.parsers) fetches nothing: webhooks
+    push its entities, so it has no HTTP Client and keeps how to read their bodies in `parser`.
+    """
+
+    client = models.ForeignKey("clients.HttpClient", on_delete=models.PROTECT, related_name="+", null=True,
+                               blank=True)
+    parser = models.JSONField(default=dict, blank=True)  # Webhook subscriber: {"format", "path", "delimiter"}
     request_parameters = models.JSONField(default=dict, blank=True)  # {"path": {...}, "query": {...}}
     pagination = models.BooleanField("Enable pagination", default=False)
     input_transformers = models.ManyToManyField(

@@ -140,6 +140,10 @@ DEFAULT_JOBS = [
     ("process due tasks", "connections.process_due_tasks", 60, "Publish tasks whose retry time has come."),
     ("retention", "connections.prune", {"minute": "30", "hour": "3"},
      "Delete finished tasks, runs and request logs past their retention days."),
+    ("webhook requests", "webhooks.process_pending", 60,
+     "Process webhook requests whose worker message was lost or whose worker died."),
+    ("webhook retention", "webhooks.prune", {"minute": "40", "hour": "3"},
+     "Delete processed webhook requests past their retention days."),
 ]
 
 

@@ -18,6 +18,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from alumio_lite.filters import id_param, id_params, text_param
 from clients.platforms.registry import PLATFORMS
+from webhooks.parsers import WEBHOOK, WEBHOOK_LABEL
 
 from .. import files, portable, run_test
 from ..forms import ConfigurationForm, ImportForm, IncomingForm, derived_identifier, find_entity, platform_or_none
@@ -227,7 +228,8 @@ def incoming_list(request: HttpRequest) -> HttpResponse:
     rows = list(queryset)
     for row in rows:
         platform = platform_or_none(row.platform)
-        row.subscriber_label = platform.subscriber_label if platform else row.platform
+        row.subscriber_label = platform.subscriber_label if platform else WEBHOOK_LABEL if row.platform == WEBHOOK \
+            else row.platform
         row.entity_name = entity_label(row)
     return render(request, "connections/incoming_list.html", {"rows": rows, "filters": filters, "title": "Incoming"})
 

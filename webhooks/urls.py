@@ -1,0 +1,16 @@
+from django.urls import path
+
+from . import intake, views
+
+app_name = "webhooks"
+
+urlpatterns = [
+    path("webhooks/<slug:identifier>", intake.receive, name="intake"),
+    path("connections/webhooks/", views.webhook_list, name="list"),
+    path("connections/webhooks/new/", views.webhook_create, name="create"),
+    path("connections/webhooks/<int:pk>/", views.webhook_edit, name="edit"),
+    path("connections/webhooks/<int:pk>/delete/", views.webhook_delete, name="delete"),
+    path("connections/webhooks/requests/", views.request_list, name="request_list"),
+    path("connections/webhooks/requests/<int:pk>/", views.request_detail, name="request_detail"),
+    path("connections/webhooks/requests/<int:pk>/replay/", views.request_replay, name="request_replay"),
+]
