@@ -92,15 +92,19 @@ def receive(request: HttpRequest, identifier: str) -> JsonResponse:
                 webhook=webhook, status=WebhookRequest.Status.REFUSED, source_ip=ip, http_status=status,
                 validator_result=reason[:300], content_type=request.content_type or "", size=size,
                 headers=_stored_headers(request, header_names), query_string=_stored_query(request, query_names))
-        return _answer(status, {401: "unauthorized", 403: "forbidden", 413: "body too large"}[status])
+        return _answer(status, {401: "unauthorized", 403: "forbidden", 411: "length required", 413: "body too large"}[status])
 
     try:
         declared = int(request.META.get("CONTENT_LENGTH") or 0)
     except ValueError:
         declared = 0
+    if not request.META.get("CONTENT_LENGTH") and "chunked" in request.META.get("HTTP_TRANSFER_ENCODING", "").lower():
+        # Django reads a body only up to its Content-Length: a chunked one would arrive empty and be
+        # lost behind a 202. Asking for the length makes the sender retry with it instead.
+        return refuse(411, "a chunked body without Content-Length", 0)
     if declared > limit:
         return refuse(413, f"body of {declared} bytes is over the limit of {limit} bytes", declared)
-    body = request.read(limit + 1)  # bounded even without a Content-Length (chunked)
+    body = request.read(limit + 1)  # never more than the limit, whatever Content-Length claimed
     if len(body) > limit:
         return refuse(413, f"body is over the limit of {limit} bytes", len(body))
     refusal = validators.validate(config, webhook.secrets, validators.Delivery(
