@@ -125,6 +125,15 @@ RULES: dict[str, str | tuple[str, str] | Callable] = {
     "connections:scheduler_edit": READ,
     "connections:scheduler_toggle": _system_jobs_need_secrets,
     "connections:scheduler_delete": _system_jobs_need_secrets,
+    # Webhooks are connections: Editors make them (their secrets are write-only, never shown); received
+    # requests (redacted) are seen by all. The public endpoint itself is @login_not_required.
+    "webhooks:list": READ,
+    "webhooks:edit": READ,
+    "webhooks:create": EDIT,
+    "webhooks:delete": EDIT,
+    "webhooks:request_list": READ,
+    "webhooks:request_detail": READ,
+    "webhooks:request_replay": EDIT,
     # Settings -> Users.
     "accounts:user_list": USERS,
     "accounts:user_create": USERS,

@@ -22,6 +22,8 @@ from .models import Webhook, WebhookRequest
 
 log = logging.getLogger(__name__)
 
+# What a refused sender is told: the status in words, never which check failed.
+ANSWERS = {401: "unauthorized", 403: "forbidden", 411: "length required", 413: "body too large"}
 WEBHOOK_FIELDS = ("id", "identifier", "disabled", "log_requests", "validators", "secrets")
 
 
@@ -92,7 +94,7 @@ def receive(request: HttpRequest, identifier: str) -> JsonResponse:
                 webhook=webhook, status=WebhookRequest.Status.REFUSED, source_ip=ip, http_status=status,
                 validator_result=reason[:300], content_type=request.content_type or "", size=size,
                 headers=_stored_headers(request, header_names), query_string=_stored_query(request, query_names))
-        return _answer(status, {401: "unauthorized", 403: "forbidden", 411: "length required", 413: "body too large"}[status])
+        return _answer(status, ANSWERS[status])
 
     try:
         declared = int(request.META.get("CONTENT_LENGTH") or 0)

@@ -62,4 +62,10 @@ def world(db):
     PeriodicTask.objects.create(pk=CRAWL_PK, name="crawl schedule", task="connections.tasks.process_route",
                                 crontab=crontab, enabled=False)
     make_user("someone-else", "Viewer", pk=CRAWL_PK)
+    from webhooks.models import Webhook, WebhookRequest
+
+    webhook = Webhook.objects.create(pk=CRAWL_PK, name="Crawl hook", identifier="crawl-hook",
+                                     validators={"hmac": {"header": "X-Sig"}}, secrets={"hmac": SECRET})
+    WebhookRequest.objects.create(pk=CRAWL_PK, webhook=webhook, http_status=202,
+                                  body=f'{{"echo": "{SECRET}"}}'.encode(), headers={"X-Sig": SECRET})
     return client

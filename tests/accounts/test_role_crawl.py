@@ -72,6 +72,7 @@ VIEWER_PAGES = {
     "connections:transformer_list", "connections:transformer_edit",
     "connections:run_list", "connections:run_detail", "connections:task_list", "connections:task_detail",
     "connections:scheduler_list", "connections:scheduler_edit",
+    "webhooks:list", "webhooks:edit", "webhooks:request_list", "webhooks:request_detail",
     # fragments the configuration pages load (form fields, entity choices, parameter hints)
     "connections:incoming_fields", "connections:incoming_entity_options", "connections:incoming_params_hint",
     "connections:outgoing_fields", "connections:outgoing_entity_options", "connections:outgoing_params_hint",

@@ -76,7 +76,7 @@ def test_loopback_public_base_url_is_warned_about(signed_in, destination, settin
 
 def test_the_request_page_redacts_credentials_in_headers_query_and_body(signed_in, destination):
     webhook = make_webhook("copper", build_pipeline(destination).incoming)
-    body = ('{"subscription_id": 1, "type": "company", "event": "update", "ids": [5], "echo": "%s"}' % SECRET).encode()
+    body = f'{{"subscription_id": 1, "type": "company", "event": "update", "ids": [5], "echo": "{SECRET}"}}'.encode()
     request = WebhookRequest.objects.create(
         webhook=webhook, http_status=202, validator_result="accepted", body=body, size=len(body),
         headers={"X-Alumio-Webhook-Secret": SECRET, "Authorization": "Bearer abc.def", "User-Agent": "Copper"},

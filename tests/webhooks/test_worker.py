@@ -11,9 +11,9 @@ import pytest
 import requests
 
 from connections.models import Run, Task, Transformer
+from tests.support.worker import wait_for
 from webhooks import tasks as webhook_jobs
 from webhooks.models import WebhookRequest
-from tests.support.worker import wait_for
 
 from .conftest import build_pipeline, make_webhook, picqer_event, signed_headers
 
