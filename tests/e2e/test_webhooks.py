@@ -8,7 +8,7 @@ import pytest
 import requests
 from playwright.sync_api import expect
 
-from connections.models import Incoming, Outgoing, Route
+from connections.models import Incoming, Outgoing, Route, Transformer
 from tests.fakes.platforms import FakePipedrive
 from tests.support.worker import wait_for
 from webhooks.models import Webhook, WebhookRequest
@@ -24,6 +24,9 @@ def test_a_signed_picqer_event_reaches_the_destination(page, live_server, start_
         outgoing = Outgoing.objects.create(
             name="Pipedrive persons", identifier="persons", platform="pipedrive", method="POST",
             entity="POST /v1/persons", client=destination.make_client("browser-pipedrive"))
+        mapping = Transformer.objects.create(name="Order to person", identifier="order-to-person", steps=[
+            {"kind": "copy", "settings": {"source": "name", "target": "payload.name"}},
+            {"kind": "copy", "settings": {"source": "reference", "target": "payload.reference"}}])
         start_worker()
 
         # An Incoming configuration with the Webhook subscriber, reading the event's "data".
@@ -41,6 +44,8 @@ def test_a_signed_picqer_event_reaches_the_destination(page, live_server, start_
         page.fill("#id_name", "Orders to persons")
         page.select_option("#id_incoming", str(incoming.pk))
         page.select_option("#id_outgoing", str(outgoing.pk))
+        page.get_by_role("button", name="Add transformer").click()
+        page.locator("#transformer-rows select").last.select_option(str(mapping.pk))
         page.get_by_label("Realtime processing").check()
         page.get_by_role("button", name="Save").click()
         page.wait_for_url(re.compile(r"/connections/routes/\d+/$"))
@@ -70,7 +75,8 @@ def test_a_signed_picqer_event_reaches_the_destination(page, live_server, start_
 
         wait_for(lambda: len(destination.published) == 1, timeout=120, message="the order published")
         published = destination.published[0]
-        assert published.path == "/v1/persons" and published.body["idorder"] == 5501
+        assert published.path.endswith("/v1/persons"), published.path
+        assert published.body == {"name": "Ada Lovelace", "reference": "R-5501"}
         assert Route.objects.get().tasks.get().data["reference"] == "R-5501"
 
         page.goto("/connections/webhooks/requests/")
