@@ -152,6 +152,8 @@ class ClientSettingsForm(forms.Form):
             try:
                 if spec.kind == "url":
                     data[spec.name] = check_url(value)
+                    if spec.shape_error(value):  # e.g. Pipedrive's Base URI without /api
+                        raise ValidationError(spec.shape_error(value))
                 elif spec.kind == "choice" and value not in dict(spec.choices):
                     raise ValidationError("Pick one of the listed options.")
                 if spec.header_bound:

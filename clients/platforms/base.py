@@ -6,10 +6,12 @@ where data cannot say it. Adding a sixth platform means one new module plus its 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from ..entity_search import EntityIndex
 
@@ -32,6 +34,19 @@ class Field:
     # Only shown and required when another field has one of these values,
     # e.g. {"auth_type": ("oauth2",)} for Copper's OAuth fields.
     show_if: dict[str, tuple[str, ...]] | None = None
+    # A URL field's path must match this (after any trailing slash), e.g. r"/api(/v[12])?" for
+    # Pipedrive; `shape_hint` says what to type instead, e.g. "your company domain followed by /api".
+    path_pattern: str | None = None
+    shape_hint: str = ""
+
+    def shape_error(self, value: str) -> str:
+        """Why `value` is not the address this field wants ("" when it is, or nothing is checked)."""
+        if not self.path_pattern or not value:
+            return ""
+        path = urlsplit(value.strip()).path.rstrip("/")
+        if re.fullmatch(self.path_pattern, path):
+            return ""
+        return f"“{value.strip()}” is not a {self.label} this platform answers at: type {self.shape_hint}."
 
 
 @dataclass(frozen=True)
@@ -134,6 +149,10 @@ class Platform:
     rate_limit: RateLimit = RateLimit()
     default_pagination: str | None = None
     test_entity: str | None = None  # key of a cheap authenticated GET for "Test connection"
+    # Further cheap GETs "Test connection" makes, so every API the catalog reaches answers at the
+    # Base URI (Pipedrive: v2 beside v1). Only a 404 or a non-JSON answer fails them: a missing
+    # OAuth scope (403) still proves the address right.
+    reach_entities: tuple[str, ...] = ()
     default_headers: dict[str, str] = field(default_factory=dict, hash=False, compare=False)
     # Headers that depend on the HTTP Client's settings (Picqer's User-Agent contact); they
     # override default_headers. Extension point: a function of the client's settings.

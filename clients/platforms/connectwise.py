@@ -12,6 +12,9 @@ PLATFORM = Platform(
             default="https://api-na.myconnectwise.net/v4_6_release/apis/3.0",
             help_text="Your PSA site, codebase and apis/3.0, e.g. "
             "https://api-eu.myconnectwise.net/v4_6_release/apis/3.0.",
+            path_pattern=r"(/[^/]+)*/apis/3\.0",
+            shape_hint="your PSA site, codebase and /apis/3.0, e.g. "
+            "https://api-eu.myconnectwise.net/v4_6_release/apis/3.0",
         ),
         Field(
             "client_id",

@@ -19,6 +19,8 @@ PLATFORM = Platform(
             "Base URI",
             kind="url",
             default="https://api.copper.com/developer_api/v1",
+            path_pattern=r"/developer_api/v1",
+            shape_hint="https://api.copper.com/developer_api/v1",
         ),
         Field(
             "auth_type",

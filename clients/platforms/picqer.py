@@ -39,6 +39,8 @@ PLATFORM = Platform(
             kind="url",
             default="https://{subdomain}.picqer.com/api/v1",
             help_text="Your Picqer account's API address, e.g. https://yourcompany.picqer.com/api/v1.",
+            path_pattern=r"/api/v1",
+            shape_hint="your Picqer address followed by /api/v1, e.g. https://yourcompany.picqer.com/api/v1",
         ),
         Field(
             "api_key",

@@ -19,6 +19,11 @@ PLATFORM = Platform(
             default="https://{company}.pipedrive.com/api",
             help_text="Your company domain followed by /api, e.g. https://acme.pipedrive.com/api. "
             "Entities add /v1 or /v2 themselves.",
+            # v1 also answers at /v1 without /api, but v2 only under /api: a Base URI without it
+            # passes a v1 call and then 404s on every v2 entity.
+            path_pattern=r"/api(/v[12])?",
+            shape_hint="your company domain followed by /api, e.g. https://acme.pipedrive.com/api "
+            "(entities add /v1 or /v2 themselves)",
         ),
         Field(
             "auth_type",
@@ -72,4 +77,6 @@ PLATFORM = Platform(
     ),
     default_pagination="pipedrive_start",
     test_entity="GET /v1/users/me",
+    # v2 lives only under /api/v2: the cheapest v2 list (5 tokens) proves the Base URI reaches it.
+    reach_entities=("GET /v2/pipelines",),
 )

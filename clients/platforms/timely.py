@@ -14,6 +14,8 @@ PLATFORM = Platform(
             kind="url",
             default="https://api.timelyapp.com",
             help_text="Entities add /1.1/{account_id}/... themselves.",
+            path_pattern=r"(/1\.1)?",
+            shape_hint="https://api.timelyapp.com (entities add /1.1 themselves)",
         ),
         Field(
             "client_id",

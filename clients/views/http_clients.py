@@ -396,25 +396,12 @@ def _safe_url(obj) -> str:
 
 @require_POST
 def http_client_test(request: HttpRequest, identifier: str) -> HttpResponse:
-    """"Test connection": one cheap authenticated call; the result replaces the button's target."""
-    from ..http import ClientSession, PlatformError
+    """"Test connection" (clients.connection_check); the result replaces the button's target."""
+    from ..connection_check import check_connection
 
     client = _get_client(identifier)
-    platform = _platform_or_none(client.platform)
-    context: dict = {"client": client}
-    if platform is None or not platform.test_entity:
-        context.update(ok=False, message="This platform has no test call.")
-    else:
-        try:
-            with ClientSession(client) as session:
-                response = session.call(platform.test_entity, step="Test connection")
-            context.update(ok=True, status=response.status, message=f"Connected: {platform.label} answered "
-                           f"{response.status} in {response.elapsed_ms} ms.")
-        except PlatformError as exc:
-            context.update(ok=False, status=exc.status, message=str(exc))
-        except Exception as exc:  # a bug or a bad setting must still show, redacted
-            context.update(ok=False, message=f"{type(exc).__name__}: {exc}")
-        context["message"] = redact_text(context["message"], client.secret_values())
+    result = check_connection(client)
+    context: dict = {"client": client, "ok": result.ok, "status": result.status, "message": result.message}
     template = "clients/_test_result.html" if request.htmx else "clients/http_client_detail.html"
     if not request.htmx:
         client.refresh_from_db()

@@ -128,10 +128,20 @@ class FakePipedrive(_ClientMixin, FakePlatform):
     def unauthorized(self, request: Received) -> Reply:
         return Reply(401, {"success": False, "error": "unauthorized access", "errorCode": 401, "data": None})
 
+    v2_missing = False  # True: /api/v2 answers 404, as under a Base URI that cannot reach v2
+
+    def answer(self, request: Received) -> Reply:
+        # Like the real API, v1 also answers without /api (https://api.pipedrive.com/v1); v2 does not.
+        if request.path.startswith("/v1/"):
+            request.path = "/api" + request.path
+        return super().answer(request)
+
     def intercept(self, request: Received) -> Reply | None:
         """415 for a body in another media type than the spec's, 406 for an Accept that rules out
         the answer's; "Download one file" answers with the file's bytes."""
         path = request.path[len(self.prefix):]
+        if self.v2_missing and path.startswith("/v2/"):
+            return Reply(404, {"success": False, "error": "Unknown method .", "errorCode": 404})
         content_type = request.header("Content-Type")
         if request.raw_body:
             wanted = media.body_type(request.method, path)
