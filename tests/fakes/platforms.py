@@ -162,7 +162,7 @@ class FakePipedrive(_ClientMixin, FakePlatform):
     @staticmethod
     def file_bytes(file_id: str) -> bytes:
         """The content of file `file_id`: not UTF-8 on purpose, so any text decoding shows."""
-        return b"%PDF-1.4\n\x00\xff\xfe binary " + file_id.encode() + bytes(range(256))
+        return b"%PDF-1.4\n\x00\xff\xfe binary " + file_id.encode() + bytes(range(256)) * 40  # 10 kB
 
     def single(self, request: Received, record_id: int) -> Reply:
         reply = super().single(request, record_id)
