@@ -4,6 +4,7 @@ The defaults run everything on one machine with nothing but Python: a SQLite fil
 Celery's filesystem broker under ./var. Production sets DATABASE_URL and CELERY_BROKER_URL.
 """
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -54,6 +55,7 @@ INSTALLED_APPS = [
     "django_celery_beat",
     "alumio_lite",  # site-wide management commands (start, worker_alive)
     "accounts",  # users, roles and the per-URL permission map (accounts/access.py)
+    "axes",  # failed sign-ins throttled per account and address
     "clients",
     "connections",
     "storages",
@@ -73,6 +75,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "axes.middleware.AxesMiddleware",  # answers a locked-out sign-in with registration/locked_out.html
 ]
 
 ROOT_URLCONF = "alumio_lite.urls"
@@ -122,6 +125,21 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Sign-in hardening. django-axes counts failed sign-ins per account and address: after
+# SIGN_IN_FAILURE_LIMIT in a row that pair is refused for SIGN_IN_LOCKOUT_MINUTES.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = envint("SIGN_IN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=envint("SIGN_IN_LOCKOUT_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_CLIENT_IP_CALLABLE = "accounts.signin.client_ip"
+AXES_VERBOSE = False
+# A session ends SESSION_TIMEOUT_MINUTES after sign-in (Django's default is two weeks).
+SESSION_COOKIE_AGE = envint("SESSION_TIMEOUT_MINUTES", 8 * 60) * 60
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
@@ -169,7 +187,8 @@ ALLOW_PRIVATE_NETWORK = envbool("ALLOW_PRIVATE_NETWORK", not _HTTPS)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
-if envbool("BEHIND_PROXY", False):
+BEHIND_PROXY = envbool("BEHIND_PROXY", False)
+if BEHIND_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 if PUBLIC_BASE_URL not in CSRF_TRUSTED_ORIGINS and PUBLIC_BASE_URL.startswith("https://"):
     CSRF_TRUSTED_ORIGINS.append(PUBLIC_BASE_URL)

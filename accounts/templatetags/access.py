@@ -23,3 +23,11 @@ def role(user) -> str:
     from ..roles import role_of
 
     return role_of(user) if user.is_authenticated else ""
+
+
+@register.filter
+def minutes(delta) -> int:
+    """A timedelta in whole minutes, rounded up (a lock-out never ends sooner than said)."""
+    if not delta:
+        return 0
+    return -(-int(delta.total_seconds()) // 60)
