@@ -219,7 +219,7 @@ def execute_run(run_id: int, notify: Callable[[list[int]], None] | None = None,
     from sync.watermarks import Tracker
 
     watermark = Tracker(incoming, run)
-    scope = step_context.enter(step_context.StepContext(mode=step_context.BUFFERED, source=f"run {run.pk}"))
+    scope = step_context.enter(step_context.StepContext(mode=step_context.BUFFERED, source=f"run {run.pk}", run=run))
     try:
         if incoming.disabled:
             raise StepError("start", f"Incoming configuration “{incoming}” is disabled.")
@@ -519,7 +519,10 @@ class Publisher:
         self._pending_since = 0.0
 
     def close(self) -> None:
+        from sync import publishing as sync_publishing
+
         self.flush()
+        sync_publishing.close(self)  # sessions of HTTP request steps in outgoing transformers
         for session in self._sessions.values():
             session.close()
         self._sessions.clear()

@@ -54,7 +54,7 @@ class FieldRow:
 
     @property
     def is_long(self) -> bool:
-        return self.field.type in ("object", "conditions", "keys")
+        return self.field.type in ("object", "conditions", "keys", "steps")
 
 
 @dataclass
@@ -88,10 +88,10 @@ def _to_raw(f: Field, value: Any) -> Any:
             return ""
     if f.type == "keys":
         return "\n".join(value) if isinstance(value, list) else str(value)
-    if f.type == "conditions" and isinstance(value, list) and value:
+    if f.type in ("conditions", "steps") and isinstance(value, list) and value:
         # One condition a line reads like a table and stays short.
         return "[\n" + ",\n".join("  " + json_policy.for_display(c, indent=None) for c in value) + "\n]"
-    if f.type in ("object", "conditions"):
+    if f.type in ("object", "conditions", "steps"):
         return json_policy.for_display(value)
     if f.type == "value":
         if isinstance(value, str):
@@ -113,7 +113,7 @@ def _from_raw(f: Field, raw: Any) -> tuple[Any, str]:
         return None, ""
     if f.type == "keys":
         return [k.strip() for line in text.splitlines() for k in line.split(",") if k.strip()], ""
-    if f.type in ("object", "conditions"):
+    if f.type in ("object", "conditions", "steps"):
         try:
             value = json_policy.loads(text)
         except json.JSONDecodeError as exc:
@@ -122,6 +122,8 @@ def _from_raw(f: Field, raw: Any) -> tuple[Any, str]:
             return None, unstorable_message(exc)
         if f.type == "object" and not isinstance(value, dict):
             return None, 'Must be a JSON object, e.g. {"old": "new"}.'
+        if f.type == "steps" and not isinstance(value, list):
+            return None, 'Must be a JSON list of steps, e.g. [{"kind": "value_setter", "settings": {...}}].'
         if f.type == "conditions" and not isinstance(value, list):
             return None, 'Must be a JSON list, e.g. [{"key": "status", "op": "equals", "value": "open"}].'
         return value, ""

@@ -56,11 +56,20 @@ def _pending(publisher) -> context.StepContext:
 
 def run_chain(publisher, chain, task) -> list[dict]:
     """Run the outgoing transformers on a task; their storage writes wait for the task to finish."""
-    scratch = context.StepContext(mode=context.BUFFERED, source=f"task {task.pk}")
+    pending = _pending(publisher)
+    # The task's storage writes wait in its own scratch; HTTP sessions and the GET cache are the publisher's.
+    scratch = context.StepContext(mode=context.BUFFERED, source=f"task {task.pk}", task=task,
+                                  sessions=pending.sessions, owns_sessions=False, http_cache=pending.http_cache)
     with context.running(scratch):
         datas = chain(task.data, "outgoing transformers")
     publisher.__dict__.setdefault("_task_writes", {})[task.pk] = scratch
     return datas
+
+
+def close(publisher) -> None:
+    ctx = publisher.__dict__.get("_sync_writes")
+    if ctx is not None:
+        ctx.close()
 
 
 def commit(publisher, finished_task_ids) -> None:

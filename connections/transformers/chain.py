@@ -20,6 +20,7 @@ _TYPE_CHECKS: dict[str, tuple[Callable[[Any], bool], str]] = {
     "keys": (lambda v: isinstance(v, list) and all(isinstance(k, str) for k in v), "a list of keys"),
     "object": (lambda v: isinstance(v, dict), "a JSON object"),
     "conditions": (lambda v: isinstance(v, list), "a list of conditions"),
+    "steps": (lambda v: isinstance(v, list), "a list of steps"),
     "bool": (lambda v: isinstance(v, bool), "true or false"),
     "value": (lambda v: True, "a value"),
 }
@@ -99,6 +100,13 @@ def describe_step(step: Mapping[str, Any]) -> str:
                    f"{len(s.get('conditions') or [])} condition(s) match"
         case "get_branches":
             return f"One entity per item of {s.get('key')}"
+        case "save_to_storage" | "filter_previously_stored" | "get_from_storage":
+            return f"{kind.label} “{s.get('storage')}” by {s.get('key')}"
+        case "http_request":
+            return f"HTTP request {s.get('entity')} via {s.get('client')} → {s.get('target')}"
+        case "conditional":
+            return f"If {s.get('match') or 'all'} of {len(s.get('conditions') or [])} condition(s): " \
+                   f"{len(s.get('then_steps') or [])} step(s), else {len(s.get('else_steps') or [])}"
     return kind.label
 
 

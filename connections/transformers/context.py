@@ -37,8 +37,12 @@ class StepContext:
     http_calls: int = 0
     http_hits: int = 0
     sessions: dict[int, Any] = field(default_factory=dict)  # client id -> ClientSession
+    owns_sessions: bool = True  # False when the sessions are lent by a longer-lived context
+    run: Any = None  # request logs of HTTP request steps link to this run ...
+    task: Any = None  # ... or task
     _storages: dict[str, Any] = field(default_factory=dict)
     _storages_by_id: dict[int, Any] = field(default_factory=dict)
+    _clients: dict[str, Any] = field(default_factory=dict)
 
     # --- storages
 
@@ -104,22 +108,42 @@ class StepContext:
 
     # --- HTTP
 
+    def client(self, identifier: str):
+        """The HTTP Client with this identifier (cached), or a TransformError saying what to do."""
+        found = self._clients.get(identifier)
+        if found is None:
+            from clients.models import HttpClient
+
+            found = HttpClient.objects.filter(identifier=identifier).first()
+            if found is None:
+                raise TransformError(f'there is no HTTP Client "{identifier}". Correct the client identifier, or '
+                                     "create the client under Clients → HTTP Clients.")
+            self._clients[identifier] = found
+        return found
+
     def session(self, client):
         """One ClientSession per HTTP client for the context's life (closed by close())."""
         session = self.sessions.get(client.pk)
         if session is None:
             from clients.http import ClientSession
 
-            session = self.sessions[client.pk] = ClientSession(client)
+            session = self.sessions[client.pk] = ClientSession(client, run=self.run)
+        session.task = self.task
         return session
 
     def close(self) -> None:
+        if not self.owns_sessions:
+            return
         for session in self.sessions.values():
             session.close()
         self.sessions.clear()
 
 
 _current: ContextVar[StepContext | None] = ContextVar("transformer_step_context", default=None)
+
+
+def is_active() -> bool:
+    return _current.get() is not None
 
 
 def current() -> StepContext:

@@ -6,11 +6,13 @@ from __future__ import annotations
 
 from . import (
     cast,
+    conditional,
     copy,
     filter,
     filter_previously_stored,
     get_branches,
     get_from_storage,
+    http_request,
     key_mapper,
     merge_defaults,
     move,
@@ -32,10 +34,12 @@ KINDS: dict[str, Kind] = {
         value_mapper,
         cast,
         filter,
+        conditional,
         get_branches,
         merge_defaults,
         save_to_storage,
         get_from_storage,
         filter_previously_stored,
+        http_request,
     )
 }

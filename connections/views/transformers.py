@@ -39,6 +39,7 @@ from ..transformer_forms import (
     rows_from_steps,
 )
 from ..transformers import KINDS, TransformError, apply_chain, describe_step, trace_chain
+from ..transformers import context as step_context
 
 INPUT_LIMIT = 50  # entities loaded into the tester from an incoming's Run test
 
@@ -81,8 +82,17 @@ def usages(transformer: Transformer) -> list[str]:
 # ------------------------------------------------------------------------------------------ tester
 
 
-def run_tester(rows: list, input_text: str) -> dict[str, Any]:
-    """Run the edited chain on the tester input; the context for _transformer_output.html."""
+def _live(request: HttpRequest) -> bool:
+    """“Live: call platforms” ticked: HTTP request steps may call their clients from the tester."""
+    return request.method == "POST" and request.POST.get("live") == "on"
+
+
+def run_tester(rows: list, input_text: str, live: bool = False) -> dict[str, Any]:
+    """Run the edited chain on the tester input; the context for _transformer_output.html.
+
+    Storage writes are never made here (dry run: the output says what would be saved); HTTP request
+    steps call their platform only in live mode.
+    """
     problems = chain_problems(rows)
     if problems:
         return {"problems": problems}
@@ -91,10 +101,12 @@ def run_tester(rows: list, input_text: str) -> dict[str, Any]:
         return {"input_error": input_error}
     steps = [row.as_step() for row in rows]
     entities = entities or []
+    ctx = step_context.StepContext(mode=step_context.DRY_RUN, live=live)
     try:
-        outputs, trace = trace_chain(steps, entities)
+        with step_context.running(ctx):
+            outputs, trace = trace_chain(steps, entities)
     except TransformError as exc:
-        return {"error": exc}
+        return {"error": exc, "notes": ctx.notes, "live": live}
     count_in = len(entities)
     return {
         "ran": True,
@@ -104,6 +116,9 @@ def run_tester(rows: list, input_text: str) -> dict[str, Any]:
         "output_json": json.dumps(outputs if count_in > 1 or len(outputs) != 1 else outputs[0], indent=2,
                                   ensure_ascii=False),
         "example_output": outputs,
+        "notes": ctx.notes,
+        "live": live,
+        "http_calls": ctx.http_calls,
     }
 
 
@@ -145,7 +160,8 @@ def _editor_context(request: HttpRequest, transformer: Transformer | None, form:
         "rows": rows,
         "kinds": KINDS.values(),
         "input_text": input_text,
-        "result": run_tester(rows, input_text) if input_text.strip() else {},
+        "result": run_tester(rows, input_text, _live(request)) if input_text.strip() else {},
+        "live": _live(request),
         "examples": _example_results(transformer) if transformer else [],
         **_input_sources(),
     }
@@ -186,7 +202,7 @@ def _editor(request: HttpRequest, transformer: Transformer | None) -> HttpRespon
 
     action = request.POST.get("action", "save")
     problems = chain_problems(rows)
-    result = run_tester(rows, input_text) if action == "example" else {}
+    result = run_tester(rows, input_text, _live(request)) if action == "example" else {}
     example_problem = ""
     if action == "example" and not result.get("ran"):
         example_problem = "Nothing saved: the example needs an input that runs through the chain without errors."
@@ -243,7 +259,7 @@ def transformer_run(request: HttpRequest) -> HttpResponse:
     """The tester's output for the posted chain and input (htmx partial)."""
     rows = rows_from_post(request.POST)
     return render(request, "connections/_transformer_output.html",
-                  {"result": run_tester(rows, request.POST.get("input", ""))})
+                  {"result": run_tester(rows, request.POST.get("input", ""), _live(request))})
 
 
 @require_POST
@@ -252,7 +268,8 @@ def transformer_steps(request: HttpRequest) -> HttpResponse:
     rows = apply_op(rows_from_post(request.POST), request.POST.get("op", ""), request.POST.get("new_kind", ""))
     return render(request, "connections/_transformer_steps.html", {
         "rows": rows, "kinds": KINDS.values(), "oob_output": True,
-        "result": run_tester(rows, request.POST.get("input", "")) if request.POST.get("input", "").strip() else {},
+        "result": run_tester(rows, request.POST.get("input", ""), _live(request))
+        if request.POST.get("input", "").strip() else {},
     })
 
 
@@ -281,8 +298,8 @@ def transformer_load_input(request: HttpRequest) -> HttpResponse:
     input_text = json.dumps(data, indent=2, ensure_ascii=False) if data is not None else request.POST.get("input", "")
     rows = rows_from_post(request.POST)
     return render(request, "connections/_transformer_input.html", {
-        "input_text": input_text, "note": note, "oob_output": True,
-        "result": run_tester(rows, input_text) if input_text.strip() else {},
+        "input_text": input_text, "note": note, "oob_output": True, "live": _live(request),
+        "result": run_tester(rows, input_text, _live(request)) if input_text.strip() else {},
         **_input_sources(),
     })
 

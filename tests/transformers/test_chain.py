@@ -3,6 +3,7 @@ import pytest
 
 from connections.models import Transformer
 from connections.transformers import (
+    KINDS,
     TransformError,
     apply_chain,
     apply_transformers,
@@ -24,9 +25,7 @@ def test_validate_steps_lists_every_problem_by_step():
         "copy",
     ])
     assert errors == [
-        'Step 2 (teleport): unknown kind "teleport"; use one of value_setter, copy, move, remove, key_mapper, '
-        "value_mapper, cast, filter, get_branches, merge_defaults, save_to_storage, get_from_storage, "
-        "filter_previously_stored.",
+        f'Step 2 (teleport): unknown kind "teleport"; use one of {", ".join(KINDS)}.',
         'Step 3 (Cast): "To" is required (setting "to").',
         'Step 4 (Cast): "To" must be one of string, number, integer, bool, date, not "money".',
         'Step 5 (Filter): condition 1: "in" needs a list as its value, e.g. ["open", "paid"].',

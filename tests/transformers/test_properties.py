@@ -44,6 +44,12 @@ SETTINGS = {
     "merge_defaults": st.fixed_dictionaries({"defaults": st.dictionaries(SEGMENTS, JSON, max_size=3),
                                              "key": st.just("") | KEYS}),
 }
+_INNER = st.sampled_from(sorted(SETTINGS)).flatmap(lambda kind: SETTINGS[kind].map(
+    lambda s: {"kind": kind, "settings": s}))
+SETTINGS["conditional"] = st.fixed_dictionaries({
+    "conditions": st.lists(CONDITION, min_size=1, max_size=2), "match": st.sampled_from(["all", "any"]),
+    "then_steps": st.lists(_INNER, min_size=1, max_size=2), "else_steps": st.lists(_INNER, max_size=2),
+    "on_missing": ON_MISSING, "default": JSON})
 assert set(SETTINGS) == {key for key, kind in KINDS.items() if kind.pure}, "every pure kind needs a strategy here"
 
 STEP = st.sampled_from(sorted(SETTINGS)).flatmap(
