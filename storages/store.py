@@ -9,9 +9,10 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable
+from functools import lru_cache
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from .models import Storage, StorageChange, StorageEntry
@@ -40,15 +41,34 @@ def check_key(key: Any) -> str:
     return text
 
 
+@lru_cache(maxsize=4)
+def _select(column: str) -> str:
+    q = connection.ops.quote_name
+    return (f"SELECT {q(column)} FROM {q(StorageEntry._meta.db_table)} "
+            f"WHERE {q('storage_id')} = %s AND {q('key')} = %s")
+
+
+def _one(column: str, storage: Storage, key: str) -> tuple | None:
+    # Plain SQL on the (storage, key) unique index: a chain asks once per entity, and building the
+    # ORM query cost more than the lookup itself.
+    with connection.cursor() as cursor:
+        cursor.execute(_select(column), [storage.pk, key])
+        return cursor.fetchone()
+
+
 def get(storage: Storage, key: str) -> Any:
     """The value at key, or MISSING."""
-    found = list(StorageEntry.objects.filter(storage=storage, key=key).values_list("value", flat=True)[:1])
-    return found[0] if found else MISSING
+    row = _one("value", storage, key)
+    if row is None:
+        return MISSING
+    field = StorageEntry._meta.get_field("value")
+    return field.from_db_value(row[0], None, connection)
 
 
 def get_digest(storage: Storage, key: str) -> str | None:
     """The digest of the value at key (None when absent): cheaper than the value for comparisons."""
-    return StorageEntry.objects.filter(storage=storage, key=key).values_list("digest", flat=True).first()
+    row = _one("digest", storage, key)
+    return row[0] if row else None
 
 
 def save_many(storage: Storage, items: Iterable[tuple[str, Any]], source: str = "") -> int:
