@@ -165,7 +165,11 @@ def execute(test_id: int, draft: Draft | None = None) -> None:
     recorder = _Recorder(test, secrets)
     step = "input transformers"
     try:
-        sets = parameter_sets(incoming, draft.input_transformers if draft else None)
+        # A test never writes to storages: input transformers that save only say they would.
+        from .transformers import context as step_context
+
+        with step_context.running(step_context.StepContext(mode=step_context.DRY_RUN)):
+            sets = parameter_sets(incoming, draft.input_transformers if draft else None)
         if len(sets) > MAX_PARAMETER_SETS:
             raise ValueError(
                 f"the input transformers produced {len(sets)} request parameter sets; a test runs at most "

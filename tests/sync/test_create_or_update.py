@@ -118,3 +118,19 @@ def test_a_failed_run_does_not_move_the_watermark(db, source, destination):
     assert run.status == Run.Status.FAILED
     sync.watermark.refresh_from_db()
     assert sync.watermark.value == mark
+
+
+def test_a_field_watermark_takes_the_largest_date_read_in_the_platforms_time_zone(db, source, destination):
+    from sync.models import Watermark
+
+    sync = build_sync(source, destination, incremental=True)
+    Watermark.objects.filter(pk=sync.watermark.pk).update(source="field", field="updated",
+                                                          time_zone="Europe/Amsterdam", overlap_seconds=0)
+    source.customers[4]["updated"] = "2026-03-01 10:00:00"  # Amsterdam (CET): 09:00 UTC
+    run_and_publish(sync)
+    sync.watermark.refresh_from_db()
+    assert sync.watermark.value.isoformat() == "2026-03-01T09:00:00+00:00"
+
+    reads = len(source.list_reads())
+    run_and_publish(sync)
+    assert source.list_reads()[reads].query["updated_after"] == "2026-03-01 10:00:00"  # rendered back in Amsterdam
