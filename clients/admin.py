@@ -18,9 +18,12 @@ class HttpClientAdmin(admin.ModelAdmin):
     list_display = ("name", "identifier", "platform", "auth_state", "log_requests", "last_used_at")
     list_filter = ("platform", "auth_state", "log_requests")
     search_fields = ("name", "identifier")
+    # Tokens and the other auth fields are the token code's (HttpClient.AUTH_FIELDS): shown, never edited.
     readonly_fields = ("secrets_state", "tokens_state", "token_expires_at", "auth_state", "auth_error_redacted",
-                       "last_used_at", "last_error_redacted", "created_at", "updated_at")
-    exclude = ("secrets", "tokens", "auth_error", "last_error")
+                       "refresh_error_redacted", "refresh_failed_at", "last_used_at", "last_error_redacted",
+                       "created_at", "updated_at")
+    exclude = ("secrets", "tokens", "auth_error", "last_error", "token_version", "refresh_claim",
+               "refresh_claimed_until", "refresh_error")
 
     @admin.display(description="Secrets")
     def secrets_state(self, obj: HttpClient) -> str:
@@ -29,6 +32,10 @@ class HttpClientAdmin(admin.ModelAdmin):
     @admin.display(description="Authentication error")
     def auth_error_redacted(self, obj: HttpClient) -> str:
         return redact_text(obj.auth_error, obj.secret_values())
+
+    @admin.display(description="Last token refresh error")
+    def refresh_error_redacted(self, obj: HttpClient) -> str:
+        return redact_text(obj.refresh_error, obj.secret_values())
 
     @admin.display(description="Last error")
     def last_error_redacted(self, obj: HttpClient) -> str:

@@ -45,7 +45,11 @@ def is_active(field: Field, values: dict) -> bool:
 
 
 def check_url(value: str) -> str:
-    """A Base URI / token URL: absolute http(s) with a host, no placeholder left in it."""
+    """A Base URI / token URL: absolute http(s) with a host, no placeholder left in it.
+
+    Returned exactly as typed: a trailing slash can matter to the server (django-oauth-toolkit's
+    /o/token/ does), and requests to a Base URI join paths without doubling slashes anyway.
+    """
     if "{" in value or "}" in value:
         start, end = value.find("{"), value.find("}")
         placeholder = value[start : end + 1] if 0 <= start < end else "{...}"
@@ -59,7 +63,7 @@ def check_url(value: str) -> str:
     problem = outbound.url_problem(value)
     if problem:
         raise ValidationError(problem)
-    return value.rstrip("/")
+    return value
 
 
 def credential_hosts(platform: Platform, values: dict) -> set[tuple]:

@@ -32,7 +32,7 @@ from django.conf import settings
 from django.utils import timezone as dj_timezone
 
 from . import auth as authlib
-from . import content_types, outbound, redaction, waits
+from . import auth_status, content_types, outbound, redaction, waits
 from . import pagination as paginglib
 from .deadline import Deadline
 from .errors import BAD_URL_ERRORS, describe_request_error
@@ -144,6 +144,19 @@ class TokenUnavailable(ConnectionFailed):
     hint = (
         "Check the HTTP Client's Token URL and that the provider is reachable, then try again; "
         "the stored tokens were kept, so no new Grant access is needed."
+    )
+
+
+class TokenAnswerLost(TokenUnavailable):
+    """The refresh request may have reached the provider, but no usable answer came back.
+
+    A provider that rotates refresh tokens may already have replaced ours, so "no new grant
+    is needed" cannot be promised: the next attempt tells.
+    """
+
+    hint = (
+        "Check the HTTP Client's Token URL and that the provider is reachable, then try again. The request may "
+        "have reached the provider: if it replaced the refresh token, the next attempt will ask for Grant access."
     )
 
 
@@ -535,6 +548,8 @@ class ClientSession:
                         method=method,
                     ) from None
                 self._exchange(method, url, params, json, headers, resp, elapsed, "", step, body)
+                if not self.oauth:
+                    auth_status.key_accepted(self.client)
                 return ApiResponse(status=status, headers=resp.headers, data=data, url=resp.url, elapsed_ms=elapsed)
 
             error_kwargs = {
@@ -589,6 +604,8 @@ class ClientSession:
                     # (A route's "Retry on failure" may still try it again later, and says so.)
                     reason += f" (this {method} was sent once: the platform may have applied it)"
                 raise ServerError(reason, **error_kwargs)
+            if status == 401 and not self.oauth:  # the stored API key: the client's badge says so
+                auth_status.key_refused(self.client, reason)
             raise ClientError(reason, **error_kwargs)
 
     # -- rate limits and backoff
@@ -641,7 +658,7 @@ class ClientSession:
                 + (f" ({redaction.redact_text(str(exc), self._secrets)})" if str(exc) else "")
             ) from None
         except TokenEndpointUnreachable as exc:
-            error = TokenUnavailable(
+            error = (TokenAnswerLost if exc.reached else TokenUnavailable)(
                 f"HTTP Client {self.client.name!r}: the token endpoint of {self.platform.label} could not be "
                 f"reached to refresh the access token ({redaction.redact_text(exc.reason, self._secrets)})",
                 url=exc.url,

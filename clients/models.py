@@ -12,8 +12,17 @@ class HttpClient(models.Model):
 
     class AuthState(models.TextChoices):
         CREDENTIALS = "credentials", "API key set"
+        REFUSED = "refused", "API key refused"  # the platform answered 401 to the stored key
         NEEDS_GRANT = "needs_grant", "Needs grant"
         GRANTED = "granted", "Access granted"
+
+    # Written only by the token and authentication code (clients.oauth, clients.token_refresh,
+    # clients.auth_status) with targeted UPDATEs: a form or the admin that saves a client it
+    # loaded before a refresh committed would otherwise put the old, rotated-away tokens back.
+    AUTH_FIELDS = frozenset({
+        "tokens", "token_expires_at", "token_version", "auth_state", "auth_error",
+        "refresh_claim", "refresh_claimed_until", "refresh_error", "refresh_failed_at",
+    })
 
     name = models.CharField(max_length=200)
     identifier = models.SlugField(max_length=200, unique=True)
@@ -27,6 +36,14 @@ class HttpClient(models.Model):
     token_expires_at = models.DateTimeField(null=True, blank=True)
     auth_state = models.CharField(max_length=20, choices=AuthState.choices, default=AuthState.CREDENTIALS)
     auth_error = models.TextField(blank=True)  # why a grant is needed (e.g. invalid_grant)
+    # Compare-and-set for token writes: each save of new tokens adds one.
+    token_version = models.PositiveIntegerField(default=0)
+    # The refresh lease: one process at a time calls the token endpoint, holding no lock.
+    refresh_claim = models.CharField(max_length=64, blank=True)
+    refresh_claimed_until = models.DateTimeField(null=True, blank=True)
+    # The last refresh that failed while the grant itself still stands (cleared by a success).
+    refresh_error = models.TextField(blank=True)
+    refresh_failed_at = models.DateTimeField(null=True, blank=True)
     log_requests = models.BooleanField("Enable request logging", default=False)
     last_used_at = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True)
@@ -42,6 +59,38 @@ class HttpClient(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("clients:detail", args=[self.identifier])
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        instance = super().from_db(db, field_names, values)
+        instance._auth_loaded = {k: instance.__dict__[k] for k in cls.AUTH_FIELDS if k in instance.__dict__}
+        return instance
+
+    def refresh_from_db(self, *args, **kwargs):
+        super().refresh_from_db(*args, **kwargs)
+        self.remember_auth()
+
+    def remember_auth(self) -> None:
+        """Note the auth fields as stored now (the token code calls it after its UPDATEs)."""
+        self._auth_loaded = {k: self.__dict__[k] for k in self.AUTH_FIELDS if k in self.__dict__}
+
+    def save(self, *args, **kwargs):
+        """Saves everything but the auth fields of an existing client (see AUTH_FIELDS).
+
+        Changing an auth field in memory and calling save() is a mistake that would lose a
+        concurrent refresh; it raises instead of being silently ignored.
+        """
+        if kwargs.get("update_fields") is None and not self._state.adding and self.pk is not None:
+            loaded = getattr(self, "_auth_loaded", {})
+            changed = sorted(k for k, v in loaded.items() if self.__dict__.get(k) != v)
+            if changed:
+                raise ValueError(f"{', '.join(changed)} of an HTTP Client are written by the token code only")
+            deferred = self.get_deferred_fields()
+            kwargs["update_fields"] = [f.name for f in self._meta.concrete_fields
+                                       if not f.primary_key and f.name not in self.AUTH_FIELDS
+                                       and f.attname not in deferred]
+        super().save(*args, **kwargs)
+        self.remember_auth()
 
     def secret_values(self) -> list[str]:
         """Every secret string this client holds, for redaction of free text."""

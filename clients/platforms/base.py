@@ -117,7 +117,10 @@ class OAuth:
     token_url_field: str = "token_url"
     scopes_field: str | None = None
     default_scopes: tuple[str, ...] = ()
-    pkce: bool = True
+    pkce: bool = True  # send a PKCE S256 challenge and verifier (RFC 7636)
+    # How the client authenticates at the token endpoint (RFC 6749 §2.3.1): "client_secret_post"
+    # (client_id and client_secret in the form body) or "client_secret_basic" (HTTP Basic).
+    token_endpoint_auth: str = "client_secret_post"
     callback_method: str = "GET"  # Copper calls back with a POST
     # Fields that must have these values for OAuth to apply (Copper: auth_type == oauth2).
     when: dict[str, tuple[str, ...]] | None = None

@@ -64,6 +64,8 @@ PLATFORM = Platform(
         authorize_url="https://oauth.pipedrive.com/oauth/authorize",
         token_url="https://oauth.pipedrive.com/oauth/token",
         pkce=False,
+        # The token endpoint takes Authorization: Basic base64(client_id:client_secret).
+        token_endpoint_auth="client_secret_basic",
         when={"auth_type": (OAUTH2,)},
     ),
     rate_limit=RateLimit(

@@ -8,7 +8,6 @@ is not encrypted).
 from __future__ import annotations
 
 import json
-from datetime import timedelta
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
@@ -17,13 +16,12 @@ from django.db.models import ProtectedError, Q
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
-from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
 from alumio_lite.filters import text_param
 
-from .. import crypto, oauth
+from .. import auth_status, crypto, oauth
 from ..forms import ClientNameForm, ClientSettingsForm, PlatformChoiceForm, is_active
 from ..identifiers import unique_identifier
 from ..models import HttpClient
@@ -56,45 +54,7 @@ def _decrypt_secrets(token: str) -> dict[str, str]:
         return {}
 
 
-def auth_summary(client: HttpClient) -> tuple[str, str]:
-    """(badge class, text) for the list and the client page."""
-    platform = _platform_or_none(client.platform)
-    if platform is None or not platform.uses_oauth(client.settings or {}):
-        if platform and any(not client.secrets.get(f.name) for f in platform.secret_fields
-                            if f.required and is_active(f, client.settings or {})):
-            return "warn", "API key not set"
-        return "ok", "API key set"
-    if client.auth_state == HttpClient.AuthState.NEEDS_GRANT or not (client.tokens or {}).get("access_token"):
-        return "needs_grant", "Needs grant"
-    if client.token_expires_at:
-        left = client.token_expires_at - timezone.now()
-        if left <= timedelta(0):
-            if (client.tokens or {}).get("refresh_token"):
-                return "granted", "Access granted, refreshes on next use"
-            return "needs_grant", "Needs grant (token expired)"
-        minutes = max(1, int(left.total_seconds() // 60))
-        when = f"{minutes} min" if minutes < 120 else f"{minutes // 60} h"
-        return "granted", f"Access granted, refreshes in {when}"
-    return "granted", "Access granted"
-
-
-def _auth_state_after_edit(client: HttpClient, platform: Platform, old_settings: dict) -> None:
-    """Keep auth_state truthful when settings change (e.g. Copper switched to OAuth 2.0)."""
-    if not platform.uses_oauth(client.settings):
-        client.auth_state, client.auth_error = HttpClient.AuthState.CREDENTIALS, ""
-        return
-    oauth_cfg = platform.oauth
-    identity = ("client_id", oauth_cfg.token_url_field, oauth_cfg.authorize_url_field)
-    if any(old_settings.get(k) != client.settings.get(k) for k in identity):
-        # Tokens belong to the old app/provider: they cannot be refreshed with the new one.
-        client.tokens, client.token_expires_at = {}, None
-    if (client.tokens or {}).get("access_token") and client.auth_state == HttpClient.AuthState.GRANTED:
-        return
-    client.auth_state = HttpClient.AuthState.NEEDS_GRANT
-
-
-def _initial_auth_state(platform: Platform, settings: dict) -> str:
-    return HttpClient.AuthState.NEEDS_GRANT if platform.uses_oauth(settings) else HttpClient.AuthState.CREDENTIALS
+auth_summary = auth_status.summary  # (badge class, text) for the list and the client page
 
 
 # -- list ---------------------------------------------------------------------------------
@@ -223,7 +183,7 @@ def create_name(request: HttpRequest) -> HttpResponse:
                 settings=settings_values,
                 secrets=_decrypt_secrets(state.get("secrets", "")),
                 log_requests=bool(state.get("log_requests")),
-                auth_state=_initial_auth_state(platform, settings_values),
+                auth_state=auth_status.initial_state(platform, settings_values),
             )
             try:
                 with transaction.atomic():
@@ -271,6 +231,7 @@ def _detail_context(client: HttpClient) -> dict:
         "secret_rows": secret_rows,
         "tokens_set": bool((client.tokens or {}).get("access_token")),
         "auth_error": redact_text(client.auth_error, client.secret_values()),
+        "refresh_error": redact_text(client.refresh_error, client.secret_values()) if uses_oauth else "",
         "last_error": redact_text(client.last_error, client.secret_values()),
         "recent_logs": client.request_logs.all()[:10],
         "used_by": _configurations_using(client),
@@ -302,21 +263,19 @@ def http_client_edit(request: HttpRequest, identifier: str) -> HttpResponse:
         form = ClientSettingsForm(request.POST, platform=platform, stored_secrets=stored,
                                   stash_secrets=frozenset(stashed), saved_settings=dict(client.settings or {}))
         if name_form.is_valid() & form.is_valid():  # both, so every error shows at once
-            old_settings = dict(client.settings or {})
+            old_settings, old_secrets = dict(client.settings or {}), dict(client.secrets or {})
             client.name = name_form.cleaned_data["name"]
             client.identifier = name_form.cleaned_data["identifier"]
             client.settings = {**old_settings, **form.settings_values()}
             client.secrets = form.secret_values()
             client.log_requests = form.cleaned_data["log_requests"]
-            if form.hosts_changed:  # tokens were issued for the old host: grant access again
-                client.tokens, client.token_expires_at = {}, None
-            _auth_state_after_edit(client, platform, old_settings)
             try:
                 with transaction.atomic():
-                    client.save()
+                    client.save()  # never the tokens: see HttpClient.AUTH_FIELDS
             except IntegrityError:
                 name_form.add_error("identifier", "That identifier was taken a moment ago; pick another one.")
             else:
+                auth_status.after_edit(client, platform, old_settings, old_secrets, hosts_changed=form.hosts_changed)
                 request.session.pop(stash_key, None)
                 messages.success(request, f"HTTP Client “{client.name}” saved.")
                 return redirect(client)
@@ -350,7 +309,7 @@ def http_client_duplicate(request: HttpRequest, identifier: str) -> HttpResponse
         platform=original.platform,
         settings=dict(original.settings or {}),
         log_requests=original.log_requests,
-        auth_state=_initial_auth_state(platform, original.settings or {}) if platform else original.auth_state,
+        auth_state=auth_status.initial_state(platform, original.settings or {}) if platform else original.auth_state,
     )
     copy.save()
     messages.success(request, f"Duplicated as “{copy.name}”. Rename it here and type its secrets again: "

@@ -1,12 +1,14 @@
 """Fixtures for the HTTP Clients tests: the real OAuth provider, fakes, a granted client."""
 from __future__ import annotations
 
+import dataclasses
 from urllib.parse import urlsplit
 
 import pytest
 from django.urls import reverse
 
 from clients.models import HttpClient
+from clients.platforms.registry import PLATFORMS
 from tests.fakes.fixtures import (  # noqa: F401
     fake_connectwise,
     fake_copper,
@@ -29,20 +31,25 @@ def dashboard_url(settings, oauth_provider):  # noqa: F811
 
 
 def make_oauth_client(provider: Provider, platform: str = "timely", identifier: str = "timely-oauth",
-                      **overrides) -> HttpClient:
-    """An HTTP Client whose OAuth endpoints and API are the test provider."""
+                      app: str | None = None, **overrides) -> HttpClient:
+    """An HTTP Client whose OAuth endpoints and API are the test provider (its app for `platform`)."""
+    app = provider.app(app or platform)
     if platform == "timely":
-        settings = {"base_uri": provider.origin, "client_id": provider.client_id,
+        settings = {"base_uri": provider.origin, "client_id": app.client_id,
                     "authorize_url": provider.authorize_url, "token_url": provider.token_url}
+    elif platform == "pipedrive":  # OAuth mode; the endpoints are not fields there, settings still win
+        settings = {"base_uri": provider.origin + "/pipedrive/api", "auth_type": "oauth2",
+                    "client_id": app.client_id, "authorize_url": provider.authorize_url,
+                    "token_url": provider.token_url}
     else:  # copper in OAuth mode
         settings = {"base_uri": provider.origin + "/developer_api/v1", "auth_type": "oauth2",
-                    "client_id": provider.client_id, "scopes": "read",
+                    "client_id": app.client_id, "scopes": "read",
                     "authorize_url": provider.copper_authorize_url, "token_url": provider.token_url}
     settings.update(overrides.pop("settings", {}))
     overrides.setdefault("name", f"{platform} via OAuth")
     return HttpClient.objects.create(
         identifier=identifier, platform=platform, settings=settings,
-        secrets={"client_secret": overrides.pop("client_secret", provider.client_secret)},
+        secrets={"client_secret": overrides.pop("client_secret", app.client_secret)},
         auth_state=HttpClient.AuthState.NEEDS_GRANT, **overrides,
     )
 
@@ -69,3 +76,11 @@ def granted_timely(signed_in, oauth_provider, dashboard_url) -> HttpClient:  # n
     client.refresh_from_db()
     assert client.auth_state == HttpClient.AuthState.GRANTED
     return client
+
+
+@pytest.fixture
+def copper_with_pkce(monkeypatch):
+    """Copper as if its OAuth data said pkce=True (no platform does today): the PKCE path runs."""
+    copper = PLATFORMS["copper"]
+    monkeypatch.setitem(PLATFORMS, "copper", dataclasses.replace(copper, oauth=dataclasses.replace(copper.oauth,
+                                                                                                   pkce=True)))

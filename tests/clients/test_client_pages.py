@@ -35,7 +35,7 @@ def test_edit_blank_secret_keeps_the_stored_one(signed_in):
     assert response.status_code == 302
     client.refresh_from_db()
     assert (client.name, client.identifier) == ("P renamed", "p-renamed")
-    assert client.settings["base_uri"] == "https://a.picqer.com/api/v1"  # same host: a new host needs the key
+    assert client.settings["base_uri"] == "https://a.picqer.com/api/v1/"  # as typed; same host: keeps the key
     # typed again (tests/accounts/test_exfiltration.py)
     assert client.secrets == {"api_key": "stored-key-1234"}
 

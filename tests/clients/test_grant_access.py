@@ -27,12 +27,12 @@ def _messages(response) -> list[str]:
     return [str(m) for m in get_messages(response.wsgi_request)]
 
 
-def test_authorize_url_carries_state_and_pkce_s256(signed_in, oauth_provider, dashboard_url):
-    client = make_oauth_client(oauth_provider)
+def test_authorize_url_carries_state_and_pkce_s256(signed_in, oauth_provider, dashboard_url, copper_with_pkce):
+    client = make_oauth_client(oauth_provider, platform="copper", identifier="copper-oauth", app="pkce")
     response = signed_in.post(reverse("clients:grant", args=[client.identifier]))
     url = urlsplit(response["Location"])
     query = {k: v[0] for k, v in parse_qs(url.query).items()}
-    assert url.path == "/o/authorize/"
+    assert url.path == "/copper/authorize/"
     assert query["redirect_uri"] == CALLBACK
     assert query["code_challenge_method"] == "S256"
     assert len(query["code_challenge"]) == 43
@@ -146,7 +146,8 @@ def test_token_endpoint_failure_is_shown_and_stores_nothing(signed_in, oauth_pro
     client = make_oauth_client(oauth_provider, client_secret="wrong-secret-0000")
     response = grant(signed_in, oauth_provider, client)
     text = " ".join(_messages(response))
-    assert "token request to Timely failed" in text and "invalid_client" in text
+    assert "code exchange failed" in text and "Timely refused the token request: invalid_client" in text
+    assert "check the Client ID, Client Secret" in text
     assert "wrong-secret-0000" not in text
     client.refresh_from_db()
     assert client.tokens == {}
@@ -178,16 +179,21 @@ def test_redirect_uri_is_shown_on_the_client_page(signed_in, oauth_provider, das
     assert "Grant access to Timely" in page
 
 
-def test_provider_refuses_a_code_without_the_verifier(signed_in, oauth_provider, dashboard_url):
-    """The provider really requires PKCE: the same code without code_verifier is refused."""
-    client = make_oauth_client(oauth_provider)
+def test_provider_refuses_a_code_without_the_verifier(signed_in, oauth_provider, dashboard_url, copper_with_pkce):
+    """The provider really requires PKCE of its PKCE app: a code without code_verifier is refused,
+    and the dashboard, told pkce=True, sends the verifier and gets its tokens."""
+    client = make_oauth_client(oauth_provider, platform="copper", identifier="copper-oauth", app="pkce")
     start = signed_in.post(reverse("clients:grant", args=[client.identifier]))
     _, params = approve(oauth_provider, start["Location"])
+    app = oauth_provider.app("pkce")
     answer = requests.post(oauth_provider.token_url, timeout=10, data={
         "grant_type": "authorization_code", "code": params["code"], "redirect_uri": CALLBACK,
-        "client_id": oauth_provider.client_id, "client_secret": oauth_provider.client_secret,
+        "client_id": app.client_id, "client_secret": app.client_secret,
     })
     assert answer.status_code == 400 and answer.json()["error"] == "invalid_request"
+    assert grant(signed_in, oauth_provider, client).status_code == 302
+    client.refresh_from_db()
+    assert client.auth_state == "granted" and client.tokens["access_token"]
 
 
 def test_start_grant_needs_client_credentials(signed_in, oauth_provider, dashboard_url):

@@ -18,13 +18,48 @@ import requests
 ROOT = Path(__file__).resolve().parents[2]
 
 
+@dataclass(frozen=True)
+class App:
+    """One registered application: its credentials and what the provider demands of it."""
+
+    client_id: str
+    client_secret: str
+    auth: str  # client_secret_post or client_secret_basic: the only method the token endpoint takes
+    pkce: bool  # PKCE required (else none is needed)
+
+    @property
+    def arg(self) -> str:
+        return f"{self.client_id}:{self.client_secret}:{self.auth}:{'required' if self.pkce else 'optional'}"
+
+
+# Each platform's app demands what the platform's OAuth data says (clients/platforms/*.py).
+APPS = {
+    "timely": App("dashboard-app-1f2e3d", "provider-secret-7a6b5c4d3e2f1a0b", "client_secret_post", pkce=False),
+    "copper": App("copper-app-4b5c6d", "copper-secret-8e9f0a1b2c3d4e5f", "client_secret_post", pkce=False),
+    # For a platform whose OAuth data says pkce=True (tests swap one in): PKCE required.
+    "pkce": App("pkce-app-2c3d4e", "pkce-secret-6f7a8b9c0d1e2f3a", "client_secret_post", pkce=True),
+    "pipedrive": App("pipedrive-app-7a8b9c", "pipedrive-secret-1a2b3c4d5e6f7a8b", "client_secret_basic",
+                     pkce=False),
+}
+
+
 @dataclass
 class Provider:
     origin: str  # http://127.0.0.1:<port>
-    client_id: str
-    client_secret: str
+    apps: dict
     username: str = "approver"
     password: str = "approve-me-please"
+
+    @property
+    def client_id(self) -> str:  # the Timely-style app, the default one
+        return self.apps["timely"].client_id
+
+    @property
+    def client_secret(self) -> str:
+        return self.apps["timely"].client_secret
+
+    def app(self, platform: str) -> App:
+        return self.apps[platform]
 
     @property
     def authorize_url(self) -> str:
@@ -45,7 +80,7 @@ class Provider:
 
     def allow_redirect_uris(self, *uris: str) -> None:
         requests.post(f"{self.origin}/testing/redirect-uris", timeout=5,
-                      data=json.dumps({"client_id": self.client_id, "redirect_uris": list(uris)})).raise_for_status()
+                      data=json.dumps({"redirect_uris": list(uris)})).raise_for_status()
 
 
 _HIDDEN = re.compile(r'<input type="hidden" name="([^"]+)" value="([^"]*)"')
@@ -79,11 +114,10 @@ def approve(provider: Provider, authorize_url: str, *, deny: bool = False) -> tu
 
 def start_provider(token_ttl: int = 3600) -> tuple[Provider, subprocess.Popen, tempfile.TemporaryDirectory]:
     tmp = tempfile.TemporaryDirectory(prefix="oauth-provider-")
-    provider_args = dict(client_id="dashboard-app-1f2e3d", client_secret="provider-secret-7a6b5c4d3e2f1a0b")
+    app_args = [arg for app in APPS.values() for arg in ("--app", app.arg)]
     proc = subprocess.Popen(
         [sys.executable, "-m", "tests.oauth_server.run", "--db", os.path.join(tmp.name, "provider.sqlite3"),
-         "--client-id", provider_args["client_id"], "--client-secret", provider_args["client_secret"],
-         "--token-ttl", str(token_ttl)],
+         *app_args, "--token-ttl", str(token_ttl)],
         cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         env={k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"},
     )
@@ -92,12 +126,12 @@ def start_provider(token_ttl: int = 3600) -> tuple[Provider, subprocess.Popen, t
         proc.kill()
         raise RuntimeError(f"the test OAuth provider did not start: {line}{proc.stderr.read()}")
     port = int(line.split()[1])
-    return Provider(origin=f"http://127.0.0.1:{port}", **provider_args), proc, tmp
+    return Provider(origin=f"http://127.0.0.1:{port}", apps=dict(APPS)), proc, tmp
 
 
 @pytest.fixture(scope="session")
 def oauth_provider():
-    """A running django-oauth-toolkit provider (PKCE required, rotating refresh tokens)."""
+    """A running django-oauth-toolkit provider (rotating refresh tokens; per app: PKCE and client auth)."""
     provider, proc, tmp = start_provider()
     yield provider
     proc.terminate()

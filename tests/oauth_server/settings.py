@@ -1,4 +1,5 @@
 """Settings of the test-only OAuth provider. Everything comes from the environment set by run.py."""
+import json
 import os
 from pathlib import Path
 
@@ -34,8 +35,16 @@ SESSION_COOKIE_NAME = "provider_sessionid"
 CSRF_COOKIE_NAME = "provider_csrftoken"
 LOGIN_URL = "/accounts/login/"
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast; test-only
+_APPS = json.loads(os.environ.get("OAUTH_SERVER_APPS", "{}"))
+
+
+def _pkce_required(client_id: str) -> bool:
+    """Per application, as its platform does: Copper-style apps require PKCE, others take none."""
+    return _APPS.get(client_id, {}).get("pkce", True)
+
+
 OAUTH2_PROVIDER = {
-    "PKCE_REQUIRED": True,
+    "PKCE_REQUIRED": _pkce_required,
     "ACCESS_TOKEN_EXPIRE_SECONDS": int(os.environ.get("OAUTH_SERVER_TOKEN_TTL", "3600")),
     "ROTATE_REFRESH_TOKEN": True,
     "SCOPES": {"read": "Read", "write": "Write", "developer/v1/all": "Copper API"},

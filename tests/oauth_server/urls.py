@@ -10,6 +10,7 @@ urlpatterns = [
     # Protected resources shaped like the platforms' "Test connection" calls.
     path("1.1/accounts", views.timely_accounts),
     path("developer_api/v1/account", views.copper_account),
+    path("pipedrive/api/v1/users/me", views.pipedrive_me),
     # Test-only controls and counters.
     path("testing/stats", views.stats),
     path("testing/redirect-uris", views.set_redirect_uris),
