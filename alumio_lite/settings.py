@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "storages",
     "sync",
     "webhooks",
+    "summaries",  # counts kept by triggers for the busy pages (tasks per route and status, requests per hour)
 ]
 
 MIDDLEWARE = [

@@ -4,9 +4,13 @@ Secrets and tokens are excluded from every admin form and list: the admin only s
 they are "set". Request logs are read-only (they are evidence, not data to edit).
 """
 from django.contrib import admin
+from django.db.models import Q
+
+from alumio_lite.big_tables import BigTableAdmin, ChoicesFilter
 
 from .models import HttpClient, RequestLog
 from .redaction import redact_text
+from .views.request_logs import STATUS_CLASSES
 
 
 def _set(value: dict) -> str:
@@ -46,14 +50,38 @@ class HttpClientAdmin(admin.ModelAdmin):
         return _set(obj.tokens)
 
 
+class MethodFilter(ChoicesFilter):
+    title = "method"
+    parameter_name = "method"
+    options = {m: (m, Q(method=m)) for m in ("GET", "POST", "PUT", "PATCH", "DELETE")}
+
+
+class StatusClassFilter(ChoicesFilter):
+    title = "status"
+    parameter_name = "status_class"
+    options = STATUS_CLASSES
+
+
 @admin.register(RequestLog)
-class RequestLogAdmin(admin.ModelAdmin):
+class RequestLogAdmin(BigTableAdmin):
     list_display = ("created_at", "client", "method", "url", "status", "duration_ms")
-    list_filter = ("client", "method", "status")
-    search_fields = ("url", "error")
-    date_hierarchy = "created_at"
+    list_filter = ("client", MethodFilter, StatusClassFilter)
+    # Only indexed lookups: the number of a request log, or of the task or run it belongs to.
+    search_fields = ("id",)
+    search_help_text = "A request log's number, or the number of its task or run."
     list_select_related = ("client",)
     raw_id_fields = ("run", "task")
+    changelist_defer = ("request_headers", "request_body", "response_headers", "response_body",
+                        "client__secrets", "client__tokens")
+
+    def get_search_results(self, request, queryset, search_term):
+        term = search_term.strip().lstrip("#")
+        if not term:
+            return queryset, False
+        if not term.isdigit():
+            return queryset.none(), False
+        number = int(term)
+        return queryset.filter(Q(pk=number) | Q(task_id=number) | Q(run_id=number)), False
 
     def has_add_permission(self, request) -> bool:
         return False

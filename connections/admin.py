@@ -4,7 +4,11 @@ Runs and tasks are the engine's record of what happened: readable here, changed 
 the dashboard's actions (retry, skip, cancel), which keep their invariants.
 """
 from django.contrib import admin
+from django.db.models import Q
 
+from alumio_lite.big_tables import BigTableAdmin, ChoicesFilter
+
+from . import task_search
 from .models import (
     Incoming,
     IncomingTransformer,
@@ -72,20 +76,39 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return False
 
 
+class TriggerFilter(ChoicesFilter):
+    title = "trigger"
+    parameter_name = "trigger"
+    options = {t: (t, Q(trigger=t)) for t in ("manual", "schedule", "cli")}
+
+
 @admin.register(Run)
-class RunAdmin(ReadOnlyAdmin):
+class RunAdmin(ReadOnlyAdmin, BigTableAdmin):
     list_display = ("pk", "incoming", "status", "trigger", "pages", "entities", "filtered", "tasks_created",
                     "created_at", "finished_at")
-    list_filter = ("status", "trigger")
-    date_hierarchy = "created_at"
+    list_filter = ("status", TriggerFilter)
+    list_select_related = ("incoming",)
 
 
 @admin.register(Task)
-class TaskAdmin(ReadOnlyAdmin):
-    list_display = ("pk", "route", "status", "attempts", "response_status", "created_at", "updated_at")
+class TaskAdmin(ReadOnlyAdmin, BigTableAdmin):
+    list_display = ("pk", "label", "record_id", "route", "status", "attempts", "response_status", "created_at",
+                    "updated_at")
     list_filter = ("status", "route")
-    search_fields = ("dedupe_key",)
-    date_hierarchy = "created_at"
+    # Indexed lookups only (connections.task_search): the record's id, the start of its label, a task number.
+    search_fields = ("record_id",)
+    search_help_text = "The record's id at the source, the start of its label, or a task number."
+    list_select_related = ("route",)
+    changelist_defer = ("data", "response_body", "last_error")
+
+    def get_search_results(self, request, queryset, search_term):
+        term = " ".join(search_term.split())
+        if not term:
+            return queryset, False
+        found = task_search.matching(term)
+        if term.lstrip("#").isdigit():
+            found |= Q(pk=int(term.lstrip("#")))
+        return queryset.filter(found), False
 
 
 @admin.register(WorkerHeartbeat)

@@ -36,6 +36,7 @@ from clients import content_types
 
 from . import files
 from .models import Outgoing, Route, Run, Task
+from .records import source_id
 from .transformers import context as step_context
 
 log = logging.getLogger(__name__)
@@ -88,25 +89,10 @@ def _digest(data: Any) -> str:
     return hashlib.sha256(_canonical(data).encode()).hexdigest()[:24]
 
 
-ID_KEYS = ("id", "uuid", "guid")
-
-
 def entity_id(entity: Any) -> str | None:
-    """The platform's id of a record, if it carries one.
-
-    "id" on Pipedrive, ConnectWise, Timely and Copper; Picqer names it after the resource
-    ("idcustomer", "idproduct"), which is the first "id..." key of its records.
-    """
-    if not isinstance(entity, dict):
-        return None
-    for key in ID_KEYS:
-        value = entity.get(key)
-        if isinstance(value, (str, int)) and not isinstance(value, bool) and str(value) != "":
-            return f"{key}={value}"
-    for key, value in entity.items():
-        if key.startswith("id") and key.isalpha() and isinstance(value, (str, int)) and not isinstance(value, bool):
-            return f"{key}={value}"
-    return None
+    """The platform's id of a record as "key=value", if it carries one (see records.source_id)."""
+    found = source_id(entity)
+    return f"{found[0]}={found[1]}" if found else None
 
 
 def dedupe_key(run_id: int, page: str, index: int, branch: str, source: Any, data: Any) -> str:

@@ -218,12 +218,18 @@ class Task(models.Model):
         SKIPPED = "skipped", "Skipped"
         WAITING = "waiting", "Waiting"
 
-    route = models.ForeignKey(Route, on_delete=models.CASCADE, related_name="tasks")
-    run = models.ForeignKey(Run, null=True, blank=True, on_delete=models.SET_NULL, related_name="tasks")
+    # Both indexed together with status or id below (a route's or a run's tasks newest first).
+    route = models.ForeignKey(Route, on_delete=models.CASCADE, related_name="tasks", db_index=False)
+    run = models.ForeignKey(Run, null=True, blank=True, on_delete=models.SET_NULL, related_name="tasks",
+                            db_index=False)
     # Deterministic per (route, source position or entity id): a retried run cannot duplicate tasks.
     dedupe_key = models.CharField(max_length=300)
+    # Which record the task carries: its id at the source and a readable label (see connections.records).
+    record_id = models.CharField("Record id", max_length=200, blank=True, default="", db_default="")
+    label = models.CharField(max_length=200, blank=True, default="", db_default="")
     data = models.JSONField()
-    status = models.CharField(max_length=12, choices=Status.choices, default=Status.NEW, db_index=True)
+    # Indexed with route or id below; every status change also moves the counts in connections.counts.
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.NEW)
     attempts = models.PositiveSmallIntegerField(default=0)
     last_error = models.TextField(blank=True)
     response_status = models.PositiveSmallIntegerField(null=True, blank=True)
@@ -234,13 +240,24 @@ class Task(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
-        ordering = ["-created_at", "-id"]
+        # Newest first. Ids grow with every insert, so every list filter below is one index range
+        # read backwards, and "Load older" continues below the last id shown (connections.keyset).
+        ordering = ["-id"]
         constraints = [models.UniqueConstraint(fields=["route", "dedupe_key"], name="unique_task_per_route_entity")]
         indexes = [
-            models.Index(fields=["route", "status"]),
             # Publishers claim a route's New tasks oldest first: WHERE route, status ORDER BY id LIMIT n
-            # is then one index range, however many finished tasks the route has.
+            # is then one index range, however many finished tasks the route has. Also the Tasks list
+            # filtered by route and status.
             models.Index(fields=["route", "status", "id"], name="task_claim_order"),
+            models.Index(fields=["route", "id"], name="task_route_newest"),
+            models.Index(fields=["status", "id"], name="task_status_newest"),
+            models.Index(fields=["run", "id"], name="task_run_newest"),
+            # The dashboard's "failed in the last 24 hours".
+            models.Index(fields=["status", "updated_at"], name="task_status_updated"),
+            # Search by the record's id at the source (exact) ...
+            models.Index(fields=["record_id"], name="task_record_id"),
+            # ... or its label (case-insensitive prefix): created per database in the migration,
+            # because each needs its own form of index for a prefix match (connections.task_search).
         ]
 
     def __str__(self) -> str:

@@ -20,6 +20,7 @@ from django.conf import settings
 
 from . import json_policy
 from .models import Run, Task
+from .records import describe
 
 Chain = Callable[[dict, str], list[dict]]
 
@@ -62,7 +63,7 @@ def task_batches(run: Run, where: tuple[int, int, str], records: list, routes: l
                 for sub, data in enumerate(results):
                     _check(data, step, max_chars)
                     key = dedupe_key(run.pk, page_key, index, f"{branch}.{sub}", source, data)
-                    batch.append(Task(route=route, run=run, dedupe_key=key, data=data))
+                    batch.append(Task(route=route, run=run, dedupe_key=key, data=data, **describe(source, data)))
         page_total += made
         _cap(page_total, page_cap, f"{prefix}page {number}", "PAGE_TASK_CAP", "tasks", what="this page")
         if len(batch) >= batch_size:

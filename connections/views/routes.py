@@ -2,11 +2,12 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path
 from django.views.decorators.http import require_POST
+
+from summaries import counts as summaries
 
 from .. import tasks as jobs
 from ..models import Route, Task
@@ -15,22 +16,17 @@ from ..route_forms import RouteForm
 STATUSES = Task.Status.values
 
 
-def with_task_counts(routes):
-    """Annotate routes with a count per task status, in the same single query."""
-    return routes.annotate(**{
-        f"tasks_{status}": Count("tasks", filter=Q(tasks__status=status)) for status in STATUSES
-    })
-
-
-def task_counts(route: Route) -> list[tuple[str, str, int]]:
-    """(status, label, count) of a route annotated by with_task_counts(), in Task.Status order."""
-    return [(status, label, getattr(route, f"tasks_{status}")) for status, label in Task.Status.choices]
+def task_counts(route: Route, counts: dict[int, dict[str, int]]) -> list[tuple[str, str, int]]:
+    """(status, label, count) of a route, in Task.Status order, from the kept counts (summaries)."""
+    by_status = counts.get(route.pk, {})
+    return [(status, label, by_status.get(status, 0)) for status, label in Task.Status.choices]
 
 
 def route_list(request: HttpRequest) -> HttpResponse:
-    routes = list(with_task_counts(Route.objects.select_related("incoming", "outgoing")).order_by("name"))
+    routes = list(Route.objects.select_related("incoming", "outgoing").order_by("name"))
+    counts = summaries.task_counts([r.pk for r in routes])
     for route in routes:
-        route.task_counts = task_counts(route)
+        route.task_counts = task_counts(route, counts)
         route.task_total = sum(count for _, _, count in route.task_counts)
     return render(request, "connections/route_list.html", {"routes": routes, "statuses": Task.Status.choices})
 
@@ -63,8 +59,8 @@ def route_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def route_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    route = get_object_or_404(with_task_counts(Route.objects.select_related("incoming", "outgoing")), pk=pk)
-    counts = task_counts(route)
+    route = get_object_or_404(Route.objects.select_related("incoming", "outgoing"), pk=pk)
+    counts = task_counts(route, summaries.task_counts([route.pk]))
     runs = route.incoming.runs.all()[:10]
     transformers = route.transformers_in_order()
     return render(request, "connections/route_detail.html", {

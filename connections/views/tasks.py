@@ -1,19 +1,21 @@
-"""Monitoring -> Tasks: filter by route, status and date; bulk retry and skip; one task in detail."""
+"""Monitoring -> Tasks: filter by route, status, date and record (id or label); bulk retry and skip;
+one task in detail."""
 from __future__ import annotations
 
 import json
 
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
-from alumio_lite.filters import filter_by_day, id_param, id_params
+from alumio_lite.filters import filter_by_day, id_param, id_params, text_param
+from alumio_lite.keyset import keyset_page
+from summaries import counts as summaries
 
-from .. import engine, files, json_policy
+from .. import engine, files, json_policy, task_search
 from .. import tasks as jobs
 from ..models import Route, Task
 
@@ -21,10 +23,11 @@ PAGE_SIZE = 50
 
 
 def filter_tasks(params) -> tuple:
-    tasks = Task.objects.select_related("route")
+    tasks = Task.objects.select_related("route").defer("data", "response_body")
     route = params.get("route", "")
     status = params.get("status", "")
     run = params.get("run", "")
+    search = " ".join(text_param(params.get("q")).split())
     # An id that can name no row (“²”, 20 digits) matches nothing, rather than a 500 or everything.
     if route:
         tasks = tasks.filter(route_id=id_param(route)) if id_param(route) else tasks.none()
@@ -32,18 +35,33 @@ def filter_tasks(params) -> tuple:
         tasks = tasks.filter(run_id=id_param(run)) if id_param(run) else tasks.none()
     if status in Task.Status.values:
         tasks = tasks.filter(status=status)
+    if search:
+        tasks = tasks.filter(task_search.matching(search))
     tasks, day = filter_by_day(tasks, params.get("date", ""))
-    filters = {"route": str(id_param(route) or ""), "run": str(id_param(run) or ""), "status": status, **day}
+    filters = {"route": str(id_param(route) or ""), "run": str(id_param(run) or ""), "status": status, "q": search,
+               **day}
     return tasks, filters
+
+
+def total_of(filters: dict) -> int | None:
+    """The number of tasks the filters select, when the kept counts know it without counting rows:
+    all tasks, or a route's, or a status's, or both. None for other filters (run, date, search)."""
+    if filters["run"] or filters["date"] or filters["q"]:
+        return None
+    route = int(filters["route"]) if filters["route"].isdigit() else None
+    counts = summaries.task_counts([route] if route is not None else None)
+    return sum(n for by_status in counts.values() for status, n in by_status.items()
+               if not filters["status"] or status == filters["status"])
 
 
 def task_list(request: HttpRequest) -> HttpResponse:
     tasks, filters = filter_tasks(request.GET)
-    page = Paginator(tasks, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = keyset_page(tasks, request.GET.get("before", ""), PAGE_SIZE, by_created=bool(filters["date"]))
     query = request.GET.copy()
-    query.pop("page", None)
+    query.pop("before", None)
     context = {
         "page": page, "tasks": page.object_list, "filters": filters, "query": query.urlencode(),
+        "total": total_of(filters),
         "routes": Route.objects.order_by("name").only("id", "name"), "statuses": Task.Status.choices,
     }
     if request.htmx:

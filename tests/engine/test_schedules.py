@@ -39,7 +39,7 @@ def test_setup_schedules_is_idempotent(db):
     names = set(PeriodicTask.objects.values_list("name", flat=True))
     assert {"system: heartbeat", "system: repair", "system: process due tasks", "system: retention",
             "system: webhook requests", "system: webhook retention"} <= names
-    assert PeriodicTask.objects.filter(name__startswith="system: ").count() == 6
+    assert PeriodicTask.objects.filter(name__startswith="system: ").count() == len(schedules.DEFAULT_JOBS)
     heartbeat = PeriodicTask.objects.get(name="system: heartbeat")
     assert (heartbeat.interval.every, heartbeat.interval.period) == (30, "seconds")
 

@@ -1,0 +1,14 @@
+import pytest
+
+from clients.models import HttpClient
+from connections.models import Incoming, Outgoing, Route
+
+
+@pytest.fixture
+def route(db) -> Route:
+    client = HttpClient.objects.create(name="Shop", identifier="shop", platform="picqer")
+    incoming = Incoming.objects.create(name="Customers", identifier="customers-in", platform="picqer",
+                                       entity="GET /customers", client=client)
+    outgoing = Outgoing.objects.create(name="Persons", identifier="persons-out", platform="pipedrive",
+                                       method="POST", entity="POST /v1/persons", client=client)
+    return Route.objects.create(name="Customers to persons", identifier="c2p", incoming=incoming, outgoing=outgoing)
