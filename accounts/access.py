@@ -79,6 +79,7 @@ RULES: dict[str, str | tuple[str, str] | Callable] = {
     "connections:outgoing_export": EDIT,
     "connections:outgoing_import": EDIT,
     "connections:outgoing_preview": EDIT,
+    "connections:outgoing_preview_draft": EDIT,
     "connections:outgoing_duplicate": EDIT,
     "connections:outgoing_delete": EDIT,
     # Routes and transformers.

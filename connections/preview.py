@@ -12,6 +12,7 @@ from typing import Any
 
 from clients import auth as authlib
 from clients import content_types, redaction
+from clients.platforms import bodies
 from clients.platforms.registry import get_platform
 from clients.platforms.request import BuiltRequest, InvalidParameters, build_request
 
@@ -25,6 +26,7 @@ class OutgoingRequest:
     request: BuiltRequest
     headers: dict[str, str] = field(default_factory=dict)
     auth_note: str = ""
+    body_note: str = ""  # e.g. a Timely payload without its wrapper key
 
     @property
     def full_url(self) -> str:
@@ -86,4 +88,5 @@ def build_outgoing_request(outgoing: Outgoing, data: dict) -> OutgoingRequest:
     except authlib.AuthError as exc:
         note = str(exc)
     secrets = client.secret_values() + list(creds.derived)
-    return OutgoingRequest(request=built, headers=redaction.redact_headers(headers, secrets), auth_note=note)
+    return OutgoingRequest(request=built, headers=redaction.redact_headers(headers, secrets), auth_note=note,
+                           body_note=bodies.wrapper_note(entity, built.json))

@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from alumio_lite.filters import id_param, id_params, text_param
+from clients.platforms import bodies
 from clients.platforms.registry import PLATFORMS
 from webhooks.parsers import WEBHOOK, WEBHOOK_LABEL
 
@@ -106,14 +107,15 @@ def _hint_context(form: ConfigurationForm) -> dict:
     if entity is None:
         return {"hint_entity": None, "urls": urls}
     template = {"path": {name: "" for name in entity.path_params}, "query": {}}
+    context = {"urls": urls, "hint_entity": entity}
     if form.role == "publisher":
         template["payload"] = {}
-    return {
-        "urls": urls,
-        "hint_entity": entity,
-        "hint_template": json.dumps(template),
-        "hint_query_params": [q for q in entity.query_params if isinstance(q, dict)],
-    }
+        if entity.has_body:  # what the body takes, and a payload to start from
+            context.update(hint_body_fields=bodies.body_fields(entity),
+                           hint_payload_template=json.dumps(bodies.payload_template(entity)))
+    context.update(hint_template=json.dumps(template),
+                   hint_query_params=[q for q in entity.query_params if isinstance(q, dict)])
+    return context
 
 
 def edit_context(form: ConfigurationForm, kind: str) -> dict:

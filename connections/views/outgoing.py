@@ -65,8 +65,8 @@ def _outgoing_form(request: HttpRequest, outgoing: Outgoing) -> HttpResponse:
     creating = outgoing.pk is None
     context = edit_context(form, "outgoing")
     context.update({"outgoing": outgoing, "creating": creating})
+    context["sample"] = json.dumps(sample_data(outgoing), indent=2)
     if not creating:
-        context["sample"] = json.dumps(sample_data(outgoing), indent=2)
         context["routes"] = list(outgoing.routes.all())
     return render(request, "connections/outgoing_form.html", context)
 
@@ -87,21 +87,43 @@ def outgoing_params_hint(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
-def outgoing_preview(request: HttpRequest, pk: int) -> HttpResponse:
-    """The exact request the engine would send for the sample entity data typed on the page."""
-    outgoing = get_object_or_404(Outgoing.objects.select_related("client"), pk=pk)
+def outgoing_preview(request: HttpRequest, pk: int | None = None) -> HttpResponse:
+    """The exact request the engine would send for the sample entity data typed on the page.
+
+    The configuration form's fields come along (hx-include), so the preview uses the form as
+    typed, unsaved edits included, and works on a new configuration before its first save.
+    """
+    outgoing = get_object_or_404(Outgoing.objects.select_related("client"), pk=pk) if pk else Outgoing()
     text = request.POST.get("sample", "")
     context: dict = {"outgoing": outgoing, "sample": text}
+    form = OutgoingForm(request.POST, instance=outgoing) if "entity" in request.POST else None
     try:
+        draft = _draft(form) if form is not None else outgoing
         data = JSONObjectField().clean(text)
-        context["built"] = build_outgoing_request(outgoing, data)
+        context["built"] = build_outgoing_request(draft, data)
     except Exception as exc:  # noqa: BLE001 - every failure is shown as the preview's error
         context["error"] = _preview_error(exc)
     if request.htmx:
         return render(request, "connections/_preview.html", context)
-    context.update(edit_context(OutgoingForm(instance=outgoing), "outgoing"))
-    context.update({"creating": False, "routes": list(outgoing.routes.all())})
+    form = form or OutgoingForm(instance=outgoing)
+    context.update(edit_context(form, "outgoing"))
+    context.update({"creating": pk is None, "routes": list(outgoing.routes.all()) if pk else []})
     return render(request, "connections/outgoing_form.html", context)
+
+
+_PREVIEW_FIELDS = ("platform", "method", "entity", "client", "query", "payload")
+
+
+def _draft(form: OutgoingForm) -> Outgoing:
+    """An unsaved Outgoing from the form as typed; only the fields a request needs must be valid."""
+    form.is_valid()
+    problems = [f"{form.fields[name].label or name}: {' '.join(form.errors[name])}"
+                for name in _PREVIEW_FIELDS if name in form.errors]
+    if problems:
+        raise ValueError("Fix the form first: " + " ".join(problems))
+    data = form.cleaned_data
+    return Outgoing(platform=data["platform"], method=data.get("method") or "", entity=data["entity"],
+                    client=data["client"], query=data.get("query") or {}, payload=data.get("payload") or {})
 
 
 def _preview_error(exc: Exception) -> str:
@@ -137,6 +159,7 @@ def outgoing_import(request: HttpRequest) -> HttpResponse:
 urlpatterns = [
     path("", outgoing_list, name="outgoing_list"),
     path("new/", outgoing_create, name="outgoing_create"),
+    path("new/preview/", outgoing_preview, name="outgoing_preview_draft"),
     path("fields/", outgoing_fields, name="outgoing_fields"),
     path("entities/", outgoing_entity_options, name="outgoing_entity_options"),
     path("params-hint/", outgoing_params_hint, name="outgoing_params_hint"),
