@@ -251,6 +251,9 @@ PICQER_USER_AGENT_CONTACT = env("PICQER_USER_AGENT_CONTACT", "")
 RETENTION_DAYS_TASKS = envint("RETENTION_DAYS_TASKS", 30)
 RETENTION_DAYS_RUNS = envint("RETENTION_DAYS_RUNS", 30)
 RETENTION_DAYS_REQUEST_LOGS = envint("RETENTION_DAYS_REQUEST_LOGS", 14)
+# Retention deletes this many rows per transaction, pausing between batches so workers get their turn.
+RETENTION_BATCH = envint("RETENTION_BATCH", 2000)
+RETENTION_PAUSE_SECONDS = float(env("RETENTION_PAUSE_SECONDS", "0.05"))
 STUCK_TASK_TIMEOUT_MINUTES = envint("STUCK_TASK_TIMEOUT_MINUTES", 15)
 # Webhooks: a claimed request whose worker went silent this long is processed again (no duplicates);
 # received requests are kept like request logs; the sender's address behind our own proxy.

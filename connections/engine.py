@@ -762,20 +762,12 @@ def repair(now: datetime | None = None) -> dict[str, int]:
 
 
 def prune(now: datetime | None = None) -> dict[str, int]:
-    """Delete finished tasks, runs and request logs past their retention period."""
-    from clients.models import RequestLog
+    """Delete finished tasks, runs and request logs past their retention period (in batches, see retention)."""
+    from .retention import prune as prune_in_batches
 
     now = now or timezone.now()
-    done = (Task.Status.FINISHED, Task.Status.SKIPPED, Task.Status.FAILED)
-    task_limit = now - timedelta(days=settings.RETENTION_DAYS_TASKS)
-    run_limit = now - timedelta(days=settings.RETENTION_DAYS_RUNS)
-    log_limit = now - timedelta(days=settings.RETENTION_DAYS_REQUEST_LOGS)
-    logs, _ = RequestLog.objects.filter(created_at__lt=log_limit).delete()
-    tasks, _ = Task.objects.filter(status__in=done, updated_at__lt=task_limit).delete()
-    runs, _ = Run.objects.filter(
-        status__in=(Run.Status.FINISHED, Run.Status.FAILED, Run.Status.CANCELLED), created_at__lt=run_limit
-    ).delete()
+    pruned = prune_in_batches(now)
     from storages.store import prune as prune_storages
 
     entries = sum(prune_storages(now).values())  # each storage's own time to live
-    return {"tasks": tasks, "runs": runs, "request_logs": logs, "storage_entries": entries}
+    return {**pruned, "storage_entries": entries}

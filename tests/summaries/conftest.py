@@ -9,6 +9,13 @@ from tests.fakes.platforms import FakePicqer, FakePipedrive
 
 
 @pytest.fixture
+def route(db):
+    from tests.lists.conftest import make_route
+
+    return make_route()
+
+
+@pytest.fixture
 def source():
     with FakePicqer(records=120) as fake:
         yield fake
