@@ -236,6 +236,20 @@ class FakeConnectWise(_ClientMixin, FakePlatform):
     def unauthorized(self, request: Received) -> Reply:
         return Reply(401, {"code": "Unauthorized", "message": "Authentication failed", "errors": None})
 
+    def intercept(self, request: Received) -> Reply | None:
+        """The spec's one multipart operation (document upload) and a document download's bytes."""
+        path = request.path[len(self.prefix):]
+        if request.method == "POST" and path == "/system/documents":
+            if media.bare(request.header("Content-Type")) != media.MULTIPART:
+                return Reply(415, {"code": "UnsupportedMediaType", "message": "send multipart/form-data"})
+            request.body = media.parse_body(request.header("Content-Type"), request.raw_body)
+        download = re.fullmatch(r"/system/documents/(\d+)/download", path)
+        if request.method == "GET" and download:
+            disposition = f'attachment; filename="doc-{download[1]}.png"'
+            return Reply(200, b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 8,
+                         {"Content-Type": "image/png", "Content-Disposition": disposition})
+        return None
+
     def list_page(self, request: Received) -> Reply:
         page = max(1, _int(request.query.get("page"), 1))
         size = min(1000, max(1, _int(request.query.get("pageSize"), 25)))

@@ -184,3 +184,41 @@ class _FileServer:
     def __exit__(self, *exc):
         self.server.shutdown()
         self.server.server_close()
+
+
+def test_connectwise_uploads_documents_as_multipart_and_downloads_them_as_files():
+    """The same classes on ConnectWise: its spec's one multipart upload, and its file answers."""
+    from tests.fakes import FakeConnectWise
+
+    catalog = get_platform("connectwise").catalog
+    assert catalog.get("POST /system/documents").content_type == MULTIPART
+    files = {e.key for e in catalog if e.binary_response}
+    # Documents, thumbnails and invoice PDFs (os.File), images and the log download (raw http.Response).
+    assert {"GET /system/documents/{id}/download", "GET /finance/invoices/{id}/pdf",
+            "GET /system/members/{id}/image"} <= files
+    assert all(e.method == "GET" for e in catalog if e.binary_response) and len(files) == 9
+    with FakeConnectWise() as fake:
+        client = fake.make_client("cw")
+        with ClientSession(client) as session:
+            session.call("POST /system/documents", payload={
+                "file": {"filename": "note.txt", "content_type": "text/plain",
+                         "base64": base64.b64encode(b"hi").decode()},
+                "recordType": "Ticket", "recordId": 12, "title": "Note"})
+            answer = session.call("GET /system/documents/{id}/download", path={"id": 5})
+    sent = fake.published[-1]
+    assert sent.body["file"]["content"] == b"hi" and sent.body["recordType"] == "Ticket"
+    assert answer.data["file"]["filename"] == "doc-5.png" and answer.data["file"]["content_type"] == "image/png"
+    assert base64.b64decode(answer.data["file"]["base64"]).startswith(b"\x89PNG")
+
+
+def test_the_call_command_saves_a_downloaded_file(pipedrive, tmp_path):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    target = tmp_path / "report.pdf"
+    err = StringIO()
+    call_command("call", "pd", "Download one file", "--path", "id=9", "--output", str(target),
+                 stdout=StringIO(), stderr=err)
+    assert target.read_bytes() == FakePipedrive.file_bytes("9")
+    assert "saved report-9.pdf" in err.getvalue()

@@ -4,7 +4,8 @@
     manage.py call my-picqer "GET /customers" --query sincedate="2024-01-01 00:00:00" --all-pages
     manage.py call my-copper "POST /companies" --payload '{"name": "Demo Company"}'
 
-Prints the JSON response; with --all-pages one JSON array of every record, written page by
+Prints the JSON response (a downloaded file as {"file": {..., "base64"}}, or saved with
+--output FILE); with --all-pages one JSON array of every record, written page by
 page so memory stays bounded. Errors go to stderr with a non-zero exit status.
 """
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from clients import content_types
 from clients.http import ClientSession, PlatformError
 from clients.models import HttpClient
 from clients.platforms.base import UnknownEntity
@@ -65,6 +67,7 @@ class Command(BaseCommand):
         parser.add_argument("--method", help="pick the entity with this method when a name or path has several")
         parser.add_argument("--all-pages", action="store_true", help="follow pagination; print one array of records")
         parser.add_argument("--page-cap", type=int, help="stop with an error after this many pages")
+        parser.add_argument("--output", metavar="FILE", help="when the answer is a file (a download), save it here")
 
     def handle(self, *args: Any, **options: Any) -> None:
         try:
@@ -86,6 +89,13 @@ class Command(BaseCommand):
                     self._all_pages(session, entity, path, query, payload, options["page_cap"])
                 else:
                     response = session.call(entity, path=path, query=query, payload=payload)
+                    file = content_types.file_of(response.data)
+                    if file and options["output"]:
+                        part = content_types.decode_file(file)
+                        Path(options["output"]).write_bytes(part.content)
+                        self.stderr.write(f"saved {part.filename} ({part.content_type}, {len(part.content)} bytes) "
+                                          f"to {options['output']}")
+                        return
                     self.stdout.write(json.dumps(response.data, indent=2, ensure_ascii=False))
         except (UnknownEntity, UnknownPlatform, RequestBuildError, PlatformError) as exc:
             raise CommandError(str(exc)) from None

@@ -46,6 +46,10 @@ class Command(BaseCommand):
                     "deprecated": e.deprecated,
                     "replacement": e.replacement,
                     "read_via_post": e.read_via_post,
+                    "content_type": e.content_type,
+                    "response_type": e.response_type,
+                    "body_fields": list(e.body_fields),
+                    "body_wrapper": e.body_wrapper,
                 }
                 for e in found
             ]
