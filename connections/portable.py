@@ -140,9 +140,11 @@ def loads(text: str | bytes) -> dict:
         except UnicodeDecodeError:
             raise ImportFileError("the file is not UTF-8 text") from None
     try:
-        document = json.loads(text)
+        document = json_policy.loads(text)
     except json.JSONDecodeError as exc:
         raise ImportFileError(f"invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}") from None
+    except json_policy.Unstorable as exc:
+        raise ImportFileError(f"the file holds {exc}") from None
     if not isinstance(document, dict) or document.get("format") != FORMAT:
         raise ImportFileError(f"not a configurations export (expected \"format\": \"{FORMAT}\")")
     if document.get("version") != VERSION:

@@ -8,7 +8,8 @@ import jmespath
 from django import forms
 from jmespath.exceptions import JMESPathError
 
-from connections.forms import find_entity, platform_or_none
+from connections import json_policy
+from connections.forms import find_entity, platform_or_none, unstorable_message
 from storages.models import Storage
 
 from .models import CreateOrUpdate, Watermark
@@ -72,16 +73,18 @@ class JSONObjectField(forms.CharField):
     widget = forms.Textarea(attrs={"rows": 3, "class": "json", "spellcheck": "false"})
 
     def prepare_value(self, value):
-        return json.dumps(value, indent=2, ensure_ascii=False) if isinstance(value, dict) else value
+        return json_policy.for_display(value) if isinstance(value, dict) else value
 
     def to_python(self, value):
         text = (value or "").strip()
         if not text:
             return {}
         try:
-            parsed = json.loads(text)
+            parsed = json_policy.loads(text)
         except json.JSONDecodeError as exc:
             raise forms.ValidationError(f"Not valid JSON: line {exc.lineno}, column {exc.colno}: {exc.msg}.") from None
+        except json_policy.Unstorable as exc:  # NaN, 1e309, "\ud800", 5,000 levels: see json_policy
+            raise forms.ValidationError(unstorable_message(exc)) from None
         if not isinstance(parsed, dict):
             raise forms.ValidationError('Must be a JSON object, e.g. {"term": "&{payload.name}"}.')
         return parsed
