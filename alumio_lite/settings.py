@@ -11,10 +11,10 @@ import dj_database_url
 from django.core.management.utils import get_random_secret_key
 
 from .env import env, envbool, envint, envlist
+from .private import private_dir, private_file, write_private
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-VAR_DIR = Path(env("ALUMIO_VAR_DIR", str(BASE_DIR / "var")))
-VAR_DIR.mkdir(parents=True, exist_ok=True)
+VAR_DIR = private_dir(Path(env("ALUMIO_VAR_DIR", str(BASE_DIR / "var"))))  # 0700: see private.py
 
 DEBUG = envbool("DEBUG", False)
 
@@ -25,8 +25,7 @@ def _secret_key() -> str:
         return env("SECRET_KEY")
     key_file = VAR_DIR / "secret_key"
     if not key_file.exists():
-        key_file.write_text(get_random_secret_key())
-        key_file.chmod(0o600)
+        write_private(key_file, get_random_secret_key())
     return key_file.read_text().strip()
 
 
@@ -114,6 +113,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A file (not :memory:) so live_server threads and worker processes share it; one per
     # test process so parallel runs never collide.
     DATABASES["default"].setdefault("TEST", {})["NAME"] = str(VAR_DIR / f"test-{os.getpid()}.sqlite3")
+    if DATABASES["default"]["NAME"] not in ("", ":memory:"):
+        private_file(Path(DATABASES["default"]["NAME"]))  # 0600 before SQLite first opens it
 else:
     # One test database per test process here too: a leftover or a parallel run never collides.
     DATABASES["default"].setdefault("TEST", {})["NAME"] = f"test_{DATABASES['default']['NAME']}_{os.getpid()}"

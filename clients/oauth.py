@@ -195,15 +195,16 @@ def _claim_state(state: str, session_key: str | None, user) -> tuple[HttpClient,
             raise GrantError("This Grant access answer is unknown; start again with Grant access.")
         if row.used_at is not None:
             raise GrantError("This Grant access answer was already used; start again with Grant access.", row.client)
+        # Checked before the state is spent: another browser (or user) must not be able to burn it.
+        if session_key is not None and row.session_key_hash != _hash_session(session_key):
+            raise GrantError("This Grant access was started in another browser session; start again.", row.client)
+        if user is not None and user.is_authenticated and user.pk != row.user_id:
+            raise GrantError("This Grant access was started by another user; start again.", row.client)
         row.used_at = timezone.now()
         row.save(update_fields=["used_at"])
     # From here on the state is spent, whatever happens next.
     if row.created_at < timezone.now() - STATE_TTL:
         raise GrantError("This Grant access attempt expired; start again with Grant access.", row.client)
-    if session_key is not None and row.session_key_hash != _hash_session(session_key):
-        raise GrantError("This Grant access was started in another browser session; start again.", row.client)
-    if user is not None and user.is_authenticated and user.pk != row.user_id:
-        raise GrantError("This Grant access was started by another user; start again.", row.client)
     return row.client, (row.code_verifier or {}).get("value", "")
 
 
@@ -211,9 +212,8 @@ def complete_grant(*, state: str, code: str = "", error: str = "", error_descrip
                    session_key: str | None = None, user=None) -> HttpClient:
     """Finish a grant from the provider's callback; returns the client with its tokens saved.
 
-    session_key/user: given when the callback request carries the dashboard's session (the GET
-    callback); the POST callback (Copper) arrives cross-site without it, and relies on the
-    state alone.
+    session_key/user: the dashboard session and user of the callback request; the state must
+    have been made by them (the POST callback is handed on to a GET first, so both carry them).
     """
     client, verifier = _claim_state(state, session_key, user)
     platform = get_platform(client.platform)

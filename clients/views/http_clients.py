@@ -8,6 +8,7 @@ is not encrypted).
 from __future__ import annotations
 
 import json
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
@@ -381,27 +382,36 @@ def http_client_grant(request: HttpRequest, identifier: str) -> HttpResponse:
     return HttpResponseRedirect(url)
 
 
+CALLBACK_PARAMS = ("code", "state", "error", "error_description")
+
+
 @csrf_exempt
 @login_not_required
 @require_http_methods(["GET", "POST"])
 def oauth_callback(request: HttpRequest) -> HttpResponse:
     """The Redirect URI. GET for most providers; Copper POSTs `code` and `state` in the body.
 
-    CSRF-exempt because the provider's page submits it, and without login because a
-    cross-site POST does not carry the SameSite=Lax session cookie: the single-use state,
-    bound to user, session and client, is what authenticates this request. It only ever
-    redirects to the client page (a GET, which does carry the cookie).
+    CSRF-exempt because the provider's page submits it. A cross-site POST carries no
+    SameSite=Lax session cookie, so nothing can be checked on it, and acting on the state alone
+    let another browser spend it: the POST only hands the answer on to a GET of this same view
+    (a top-level navigation, which does carry the cookie). Every answer is then checked the same
+    way: the single-use state must belong to this browser session and this user.
     """
-    params = request.POST if request.method == "POST" else request.GET
-    has_session = request.method == "GET" and request.user.is_authenticated
+    if request.method == "POST":
+        answer = {k: request.POST[k] for k in CALLBACK_PARAMS if k in request.POST}
+        response = render(request, "clients/oauth_continue.html",
+                          {"next": reverse("clients:oauth_callback") + "?" + urlencode(answer)})
+        response["Cache-Control"] = "no-store"
+        return response
+    params = request.GET
     try:
         client = oauth.complete_grant(
             state=params.get("state", ""),
             code=params.get("code", ""),
             error=params.get("error", ""),
             error_description=params.get("error_description", ""),
-            session_key=request.session.session_key if has_session else None,
-            user=request.user if has_session else None,
+            session_key=request.session.session_key or "",  # no session: it can't be the one that started
+            user=request.user,
         )
     except oauth.GrantError as exc:
         messages.error(request, str(exc))

@@ -64,8 +64,18 @@ def grant(test_client, provider: Provider, client: HttpClient, *, deny: bool = F
     method, params = approve(provider, start["Location"], deny=deny)
     path = urlsplit(CALLBACK).path
     if method == "POST":
-        return test_client.post(path, params)
+        # The POST (Copper) is handed on to a GET that carries the browser's session: follow it.
+        return test_client.get(continue_url(test_client.post(path, params)))
     return test_client.get(path, params)
+
+
+def continue_url(response) -> str:
+    """Where the page answering a POST callback sends the browser on (its Continue link)."""
+    import html
+    import re
+
+    assert response.status_code == 200, response.content[:300]
+    return html.unescape(re.search(r'id="continue" href="([^"]+)"', response.content.decode()).group(1))
 
 
 @pytest.fixture

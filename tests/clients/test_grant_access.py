@@ -18,7 +18,7 @@ from clients.http import ClientSession
 from clients.models import HttpClient, OAuthState
 from tests.oauth_server.fixtures import approve
 
-from .conftest import CALLBACK, grant, make_oauth_client
+from .conftest import CALLBACK, continue_url, grant, make_oauth_client
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -70,9 +70,11 @@ def test_copper_callback_is_a_post_without_the_session_cookie(signed_in, oauth_p
     start = signed_in.post(reverse("clients:grant", args=[client.identifier]))
     method, params = approve(oauth_provider, start["Location"])
     assert method == "POST" and set(params) == {"code", "state"}
-    # A cross-site POST carries no SameSite=Lax cookie: deliver it from a cookie-less client.
+    # A cross-site POST carries no SameSite=Lax cookie: deliver it from a cookie-less client;
+    # the page it answers sends the browser (now with its cookie) on to a GET.
     anonymous = Client(enforce_csrf_checks=True)
-    response = anonymous.post(reverse("clients:oauth_callback"), params)
+    bounce = anonymous.post(reverse("clients:oauth_callback"), params)
+    response = signed_in.get(continue_url(bounce))
     assert response.status_code == 302
     assert response["Location"] == reverse("clients:detail", args=[client.identifier])
     client.refresh_from_db()
