@@ -397,13 +397,13 @@ def oauth_callback(request: HttpRequest) -> HttpResponse:
     (a top-level navigation, which does carry the cookie). Every answer is then checked the same
     way: the single-use state must belong to this browser session and this user.
     """
-    if request.method == "POST":
+    if request.method == "POST" and request.POST.get("state"):
         answer = {k: request.POST[k] for k in CALLBACK_PARAMS if k in request.POST}
         response = render(request, "clients/oauth_continue.html",
                           {"next": reverse("clients:oauth_callback") + "?" + urlencode(answer)})
         response["Cache-Control"] = "no-store"
         return response
-    params = request.GET
+    params = request.GET if request.method == "GET" else request.POST  # a POST without state: refused below
     try:
         client = oauth.complete_grant(
             state=params.get("state", ""),
