@@ -135,6 +135,8 @@ RULES: dict[str, str | tuple[str, str] | Callable] = {
     "webhooks:request_list": READ,
     "webhooks:request_detail": READ,
     "webhooks:request_replay": EDIT,
+    # Settings -> Audit log (each page shows its own object's history to whoever sees the page).
+    "audit:audit_log": USERS,
     # Settings -> Users.
     "accounts:user_list": USERS,
     "accounts:user_create": USERS,

@@ -55,6 +55,8 @@ INSTALLED_APPS = [
     "alumio_lite",  # site-wide management commands (start, worker_alive)
     "accounts",  # users, roles and the per-URL permission map (accounts/access.py)
     "axes",  # failed sign-ins throttled per account and address
+    "auditlog",  # who changed what and when (audit/registry.py says which models)
+    "audit",
     "clients",
     "connections",
     "storages",
@@ -75,6 +77,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "auditlog.middleware.AuditlogMiddleware",  # the signed-in user is the actor of audit entries
     "axes.middleware.AxesMiddleware",  # answers a locked-out sign-in with registration/locked_out.html
 ]
 
@@ -255,6 +258,9 @@ RETENTION_DAYS_REQUEST_LOGS = envint("RETENTION_DAYS_REQUEST_LOGS", 14)
 # Retention deletes this many rows per transaction, pausing between batches so workers get their turn.
 RETENTION_BATCH = envint("RETENTION_BATCH", 2000)
 RETENTION_PAUSE_SECONDS = float(env("RETENTION_PAUSE_SECONDS", "0.05"))
+RETENTION_DAYS_AUDIT_LOG = envint("RETENTION_DAYS_AUDIT_LOG", 365)
+# Audit entries store changes as JSON and never the objects' full state.
+AUDITLOG_STORE_JSON_CHANGES = True
 STUCK_TASK_TIMEOUT_MINUTES = envint("STUCK_TASK_TIMEOUT_MINUTES", 15)
 # Webhooks: a claimed request whose worker went silent this long is processed again (no duplicates);
 # received requests are kept like request logs; the sender's address behind our own proxy.

@@ -17,6 +17,7 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("clients/", include("clients.urls")),
     path("settings/users/", include("accounts.views")),
+    path("settings/audit-log/", include("audit.views")),
     path("", include("connections.urls")),
     path("connections/storages/", include("storages.views")),
     path("sync/", include("sync.views")),

@@ -770,4 +770,7 @@ def prune(now: datetime | None = None) -> dict[str, int]:
     from storages.store import prune as prune_storages
 
     entries = sum(prune_storages(now).values())  # each storage's own time to live
-    return {**pruned, "storage_entries": entries}
+    from audit.retention import prune as prune_audit_log
+
+    audit = prune_audit_log(now)  # RETENTION_DAYS_AUDIT_LOG
+    return {**pruned, "storage_entries": entries, "audit_entries": audit}

@@ -21,6 +21,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
 from alumio_lite.filters import text_param
+from audit import events as audit
 
 from .. import auth_status, crypto, oauth
 from ..forms import ClientNameForm, ClientSettingsForm, PlatformChoiceForm, is_active
@@ -418,6 +419,7 @@ def oauth_callback(request: HttpRequest) -> HttpResponse:
         target = reverse("clients:detail", args=[exc.client.identifier]) if exc.client else reverse("clients:list")
         return HttpResponseRedirect(target)
     platform = get_platform(client.platform)
+    audit.record("Grant access", client, actor=request.user if has_session else None)
     messages.success(request, f"Access granted to {platform.label}.")
     return HttpResponseRedirect(reverse("clients:detail", args=[client.identifier]))
 

@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from alumio_lite.filters import id_param, id_params, text_param
+from audit import events as audit
 from clients.platforms import bodies
 from clients.platforms.registry import PLATFORMS
 from webhooks.parsers import WEBHOOK, WEBHOOK_LABEL
@@ -209,6 +210,7 @@ def import_view(request: HttpRequest, back_url_name: str, back_url: str = "") ->
         else:
             report = portable.import_document(document, dry_run=form.cleaned_data["dry_run"])
             if report.applied:
+                audit.record("Import", detail=report.summary(), file=form.cleaned_data["file"].name[:200])
                 messages.success(request, report.summary())
             elif not report.ok:
                 problem = "Nothing was imported: fix the errors below and upload the file again."

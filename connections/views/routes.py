@@ -7,6 +7,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path
 from django.views.decorators.http import require_POST
 
+from audit import events as audit
 from summaries import counts as summaries
 
 from .. import tasks as jobs
@@ -79,6 +80,7 @@ def route_run(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, f"Its incoming configuration “{route.incoming}” is disabled.")
         return redirect(route)
     run = jobs.start_route(route, trigger="manual")
+    audit.record("Run now", route, run=run.pk)
     if route.realtime:
         messages.success(request, f"Run {run.pk} of “{route.incoming}” queued.")
     else:
@@ -92,6 +94,7 @@ def route_process(request: HttpRequest, pk: int) -> HttpResponse:
     """Publish the route's queued tasks now (what its scheduler would do)."""
     route = get_object_or_404(Route, pk=pk)
     jobs.process_route.delay_on_commit(route.pk)
+    audit.record("Process queued tasks", route)
     messages.success(request, f"Processing of the queued tasks of “{route}” started.")
     return redirect(route)
 

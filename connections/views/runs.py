@@ -9,6 +9,7 @@ from django.urls import path
 from django.views.decorators.http import require_POST
 
 from alumio_lite.filters import id_param
+from audit import events as audit
 
 from .. import engine
 from .. import tasks as jobs
@@ -71,6 +72,7 @@ def run_start(request: HttpRequest, incoming_pk: int) -> HttpResponse:
         messages.error(request, f"“{incoming}” is disabled; enable it to run it.")
         return redirect("connections:run_list")
     run = jobs.start_run(incoming, trigger="manual")
+    audit.record("Run now", incoming, run=run.pk)
     messages.success(request, f"Run {run.pk} of “{incoming}” queued.")
     return redirect(run)
 

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 
 from alumio_lite.filters import filter_by_day, id_param, id_params, text_param
 from alumio_lite.keyset import keyset_page
+from audit import events as audit
 from summaries import counts as summaries
 
 from .. import engine, files, json_policy, task_search
@@ -78,6 +79,10 @@ def task_bulk(request: HttpRequest) -> HttpResponse:
     if not ids:
         messages.warning(request, "Tick the tasks to retry or skip first.")
         return redirect(back)
+    if action in ("retry", "skip"):
+        for route in Route.objects.filter(tasks__pk__in=ids).distinct():
+            audit.record("Retry tasks" if action == "retry" else "Skip tasks", route,
+                         tasks=sorted(route.tasks.filter(pk__in=ids).values_list("pk", flat=True))[:500])
     if action == "retry":
         count = engine.retry_tasks(ids)
         for route_id in Task.objects.filter(pk__in=ids, status=Task.Status.NEW).values_list(

@@ -9,6 +9,7 @@ from django.apps import apps
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
 
+from audit import events as audit
 from clients import crypto
 from clients.crypto import EncryptedJSONField
 
@@ -23,6 +24,7 @@ class Command(BaseCommand):
                 fields = [f for f in model._meta.concrete_fields if isinstance(f, EncryptedJSONField)]
                 if fields:
                     total += self._rotate(model, fields)
+            audit.record("Encryption key rotation", detail=f"Re-encrypted {total} value(s) with the first key.")
         self.stdout.write(self.style.SUCCESS(f"Re-encrypted {total} value(s) with the first key."))
 
     def _rotate(self, model, fields) -> int:
