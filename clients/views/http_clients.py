@@ -419,7 +419,7 @@ def oauth_callback(request: HttpRequest) -> HttpResponse:
         target = reverse("clients:detail", args=[exc.client.identifier]) if exc.client else reverse("clients:list")
         return HttpResponseRedirect(target)
     platform = get_platform(client.platform)
-    audit.record("Grant access", client, actor=request.user if has_session else None)
+    audit.record("Grant access", client, actor=request.user)
     messages.success(request, f"Access granted to {platform.label}.")
     return HttpResponseRedirect(reverse("clients:detail", args=[client.identifier]))
 

@@ -10,7 +10,9 @@ from django.utils import timezone
 from audit.retention import prune
 from clients.models import HttpClient
 from connections.models import Route, Task
+from tests.clients.conftest import dashboard_url  # noqa: F401
 from tests.configurations.conftest import make_client, make_incoming, make_outgoing
+from tests.oauth_server.fixtures import oauth_provider  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 
@@ -113,3 +115,17 @@ def test_retention(settings):
     LogEntry.objects.filter(pk=old.pk).update(timestamp=timezone.now() - timedelta(days=400))
     settings.RETENTION_DAYS_AUDIT_LOG = 365
     assert prune() == 1 and not LogEntry.objects.filter(pk=old.pk).exists()
+
+
+def test_grant_access_is_recorded(signed_in, consultant, oauth_provider, dashboard_url):  # noqa: F811
+    from tests.clients.conftest import make_oauth_client
+    from tests.clients.test_grant_access import grant
+
+    client = make_oauth_client(oauth_provider)
+    assert grant(signed_in, oauth_provider, client).status_code == 302
+    entry = LogEntry.objects.get(action=LogEntry.Action.ACCESS)
+    assert entry.additional_data["event"] == "Grant access" and entry.actor == consultant
+    assert entry.object_pk == str(client.pk)
+    stored = str(list(LogEntry.objects.values_list("changes", "changes_text", "additional_data")))
+    client.refresh_from_db()
+    assert client.tokens["access_token"] not in stored
