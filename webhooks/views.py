@@ -24,7 +24,7 @@ from connections.models import Incoming
 from . import presets, processing, validators
 from .forms import WebhookForm
 from .models import Webhook, WebhookRequest
-from .registration import public_url_problem
+from .registration import RegistrationError, public_url_problem, register, unregister
 
 PAGE_SIZE = 50
 BODY_SHOWN = 100_000  # characters of a body shown on a request's page
@@ -99,6 +99,39 @@ def webhook_delete(request: HttpRequest, pk: int) -> HttpResponse:
     webhook.delete()
     messages.success(request, f"Deleted “{webhook.name}” and its received requests.")
     return redirect("webhooks:list")
+
+
+@require_POST
+def webhook_register(request: HttpRequest, pk: int) -> HttpResponse:
+    """Register at the platform: create the subscriptions through the chosen HTTP Client."""
+    from clients.models import HttpClient
+
+    webhook = get_object_or_404(Webhook, pk=pk)
+    client = HttpClient.objects.filter(pk=request.POST.get("client") or 0).first()
+    if client is None:
+        messages.error(request, "Choose the HTTP Client to register with.")
+        return redirect(webhook.get_absolute_url() + "#register")
+    try:
+        made = register(webhook, client, request.POST.getlist("events"),
+                        {"account_id": request.POST.get("account_id", "")})
+    except RegistrationError as exc:
+        messages.error(request, str(exc))
+    else:
+        ids = ", ".join(s["id"] for s in made["subscriptions"])
+        messages.success(request, f"Registered at {presets.PRESETS[webhook.preset].label}: subscription id {ids}.")
+    return redirect(webhook.get_absolute_url() + "#register")
+
+
+@require_POST
+def webhook_unregister(request: HttpRequest, pk: int) -> HttpResponse:
+    webhook = get_object_or_404(Webhook, pk=pk)
+    try:
+        unregister(webhook)
+    except RegistrationError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, "Removed the subscription at the platform.")
+    return redirect(webhook.get_absolute_url() + "#register")
 
 
 # --- received requests -----------------------------------------------------------------------
