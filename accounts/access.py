@@ -132,6 +132,8 @@ RULES: dict[str, str | tuple[str, str] | Callable] = {
     "webhooks:edit": READ,
     "webhooks:create": EDIT,
     "webhooks:delete": EDIT,
+    "webhooks:export": EDIT,  # like the configurations' exports (no secret is in them)
+    "webhooks:import": EDIT,
     "webhooks:register": EDIT,  # subscribes at the platform through an HTTP Client, never shows its secrets
     "webhooks:unregister": EDIT,
     "webhooks:request_list": READ,

@@ -19,6 +19,8 @@ from clients.models import HttpClient
 from storages import portable as storages_portable
 from storages.models import Storage
 from sync import portable as sync_portable
+from webhooks import portable as webhooks_portable
+from webhooks.parsers import WEBHOOK
 
 from . import json_policy
 from .forms import IncomingForm, OutgoingForm
@@ -41,11 +43,12 @@ def export_incoming(incoming: Incoming) -> dict:
         "platform": incoming.platform,
         "method": incoming.method,
         "entity": incoming.entity,
-        "client": incoming.client.identifier,
+        "client": incoming.client.identifier if incoming.client else "",  # none for a Webhook subscriber
         "request_parameters": incoming.request_parameters or {},
         "pagination": incoming.pagination,
         "input_transformers": _transformer_ids(incoming.transformers_in_order("input")),
     }
+    _with(data, "parser", incoming.parser or None)  # a Webhook subscriber's body parser
     return _with(data, "incremental", sync_portable.export_watermark(incoming))
 
 
@@ -74,7 +77,7 @@ def export_outgoing(outgoing: Outgoing) -> dict:
 
 
 def export_document(incoming: Iterable[Incoming] = (), outgoing: Iterable[Outgoing] = (),
-                    storages: Iterable[Storage] = (), entries: bool = False) -> dict:
+                    storages: Iterable[Storage] = (), entries: bool = False, webhooks: Iterable = ()) -> dict:
     """The export file's content for these configurations (and storages: the ones named, and those used)."""
     document = {
         "format": FORMAT,
@@ -89,6 +92,8 @@ def export_document(incoming: Iterable[Incoming] = (), outgoing: Iterable[Outgoi
     if chosen:
         document["storages"] = [storages_portable.export_storage(s, entries=with_entries)
                                 for _, (s, with_entries) in sorted(chosen.items())]
+    if webhooks:
+        document["webhooks"] = [webhooks_portable.export_webhook(w) for w in webhooks]
     return document
 
 
@@ -149,7 +154,7 @@ def loads(text: str | bytes) -> dict:
         raise ImportFileError(f"not a configurations export (expected \"format\": \"{FORMAT}\")")
     if document.get("version") != VERSION:
         raise ImportFileError(f"unsupported version {document.get('version')!r}; this application reads {VERSION}")
-    for key in ("incoming", "outgoing", "storages"):
+    for key in ("incoming", "outgoing", "storages", "webhooks"):
         if not isinstance(document.get(key, []), list):
             raise ImportFileError(f"“{key}” must be a list")
     return document
@@ -161,7 +166,7 @@ _SPECS = {
 }
 
 
-def _form_data(entry: dict, kind: str, client: HttpClient, transformers: list[Transformer]) -> QueryDict:
+def _form_data(entry: dict, kind: str, client: HttpClient | None, transformers: list[Transformer]) -> QueryDict:
     _, _, transformer_field, json_fields, flags = _SPECS[kind]
     data = QueryDict(mutable=True)
     for name in ("name", "identifier", "description", "platform", "method", "entity"):
@@ -173,7 +178,10 @@ def _form_data(entry: dict, kind: str, client: HttpClient, transformers: list[Tr
             data[flag] = "on"
     for name in json_fields:
         data[name] = json.dumps(entry.get(name) or {})
-    data["client"] = str(client.pk)
+    data["client"] = str(client.pk) if client is not None else ""
+    parser = entry.get("parser") if isinstance(entry.get("parser"), dict) else {}
+    for key, value in parser.items():
+        data[f"parser_{key}"] = str(value)
     data.setlist(transformer_field, [str(t.pk) for t in transformers])
     return data
 
@@ -194,7 +202,7 @@ def _plan_one(kind: str, entry: Any, storages_in_file: set[str] = frozenset()) -
         return change, None
     client_id = str(entry.get("client") or "")
     client = HttpClient.objects.filter(identifier=client_id).first()
-    if client is None:
+    if client is None and not (kind == "incoming" and entry.get("platform") == WEBHOOK and not client_id):
         change.errors.append(f"unknown HTTP Client “{client_id}”: create it first (secrets are never exported)")
     names = entry.get("input_transformers" if kind == "incoming" else "transformers") or []
     transformers = []
@@ -221,7 +229,7 @@ def _plan_one(kind: str, entry: Any, storages_in_file: set[str] = frozenset()) -
         change.action = "create"
         return change, form
     after = {**before, **{k: entry.get(k, before[k]) for k in before}}
-    after["client"] = client.identifier
+    after["client"] = client.identifier if client is not None else ""
     after["method"] = before["method"] if not entry.get("method") else after["method"]
     changed = [k for k in before if before[k] != after[k]]
     changed += [k for k in ("incremental", "create_or_update") if entry.get(k) is not None and k not in before]
@@ -239,6 +247,10 @@ def import_document(document: dict, dry_run: bool = False) -> ImportReport:
     changes = [Change("storage", identifier, action, errors, changed)
                for identifier, action, errors, changed, _ in storage_plans]
     changes += [change for _, change, _, _ in plans]
+    incoming_in_file = {c.identifier for kind, c, _, _ in plans if kind == "incoming" and c.action != "error"}
+    webhook_plans = [webhooks_portable.plan(entry, incoming_in_file) for entry in document.get("webhooks", [])]
+    changes += [Change("webhook", identifier, action, errors, changed)
+                for identifier, action, errors, changed, _ in webhook_plans]
     seen: set[tuple[str, str]] = set()
     for change in changes:
         if (change.kind, change.identifier) in seen:
@@ -255,5 +267,8 @@ def import_document(document: dict, dry_run: bool = False) -> ImportReport:
         for kind, change, form, entry in plans:
             if change.action in ("create", "update"):
                 sync_portable.apply(kind, form.save(), entry)
+        for _, action, _, _, apply in webhook_plans:  # after the incomings they hand their data to
+            if action in ("create", "update"):
+                apply()
     report.applied = True
     return report

@@ -25,6 +25,9 @@ class SecretInput(forms.PasswordInput):
 
 
 class WebhookForm(forms.ModelForm):
+    # An import (webhooks/portable.py) brings no secrets: none is asked for, none is generated.
+    importing = False
+
     preset = forms.ChoiceField(
         required=False, label="Preset",
         choices=[("", "No preset")] + [(p.platform, p.label) for p in presets.PRESETS.values()],
@@ -114,7 +117,10 @@ class WebhookForm(forms.ModelForm):
         for field, key in SECRET_FIELDS.items():
             if data.get(field):
                 self.new_secrets[key] = data[field]
-        generate = presets.PRESETS[preset].secret_names if preset else ()
+        # Secrets that need not be typed: the preset generates them, or an import leaves them to enter later
+        # (a validator without its secret refuses every request until then).
+        generate = ("shared_secret", "hmac", "basic_password") if self.importing else \
+            presets.PRESETS[preset].secret_names if preset else ()
         if data.get("shared_secret_enabled"):
             if not data.get("shared_secret_name"):
                 self.add_error("shared_secret_name", "Name the header or query parameter that carries the secret.")
@@ -152,7 +158,7 @@ class WebhookForm(forms.ModelForm):
         webhook.validators = self.validator_config()
         webhook.preset = self.cleaned_data.get("preset") or ""
         secrets = {**(webhook.secrets or {}), **self.new_secrets}
-        if webhook.preset:
+        if webhook.preset and not self.importing:
             for name in presets.PRESETS[webhook.preset].secret_names:
                 secrets.setdefault(name, presets.new_secret())
         # Secrets of validators that are off are dropped: they would only be one more thing to leak.

@@ -134,6 +134,30 @@ def webhook_unregister(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect(webhook.get_absolute_url() + "#register")
 
 
+@require_GET
+def webhook_export(request: HttpRequest) -> HttpResponse:
+    """One (?id=), several or all webhooks as an export file, with the Incoming configurations they feed."""
+    from connections import portable
+
+    ids = [i for i in request.GET.getlist("id") if i.isdigit()]
+    webhooks = Webhook.objects.order_by("identifier").prefetch_related("incomings")
+    if ids:
+        webhooks = webhooks.filter(pk__in=ids)
+    incomings = Incoming.objects.filter(webhooks__in=webhooks).distinct().order_by("identifier")
+    document = portable.export_document(incoming=list(incomings), webhooks=list(webhooks))
+    name = f"webhook-{webhooks[0].identifier}" if len(ids) == 1 and webhooks else "webhooks"
+    response = HttpResponse(portable.dumps(document), content_type="application/json")
+    response["Content-Disposition"] = f'attachment; filename="{name}.json"'
+    return response
+
+
+@require_http_methods(["GET", "POST"])
+def webhook_import(request: HttpRequest) -> HttpResponse:
+    from connections.views.incoming import import_view
+
+    return import_view(request, "incoming_list", back_url=reverse("webhooks:list"))
+
+
 # --- received requests -----------------------------------------------------------------------
 
 
