@@ -1,0 +1,227 @@
+"""Benchmark: webhook intake under gunicorn (2 processes) on PostgreSQL, against a same-run baseline.
+
+    .venv/bin/python benchmarks/bench_webhooks.py [--seconds 30] [--connections 16]
+
+A load generator (threads, one keep-alive connection each, bounded by --seconds) posts signed
+2 KB JSON events (Picqer's scheme: base64 HMAC-SHA256 in X-Picqer-Signature) to
+1. the baseline: a view behind the same middleware that answers 202 and stores nothing;
+2. the endpoint POST /webhooks/<identifier>: look-up, signature check, the raw request stored,
+   202 after the commit, a broker message to the workers after the answer.
+It prints requests/s, p50/p99 latency, the ratio to the baseline, and "lost": sent-and-answered-202
+minus rows stored (must be 0). No worker runs: the requests wait in the database, as they would.
+
+Needs PostgreSQL (BENCH_DATABASE_URL, default postgres://postgres@127.0.0.1:5432/postgres; a
+database bench_webhooks_<pid> is created there and dropped after) and uses Redis when
+BENCH_BROKER_URL (default redis://127.0.0.1:6379/14) answers, else the filesystem broker; the
+messages go to a queue of their own ("bench-webhooks"), deleted after the run.
+The machine may be shared: the load average is printed beside the figures; read the ratio.
+"""
+from __future__ import annotations
+
+import argparse
+import base64
+import hashlib
+import hmac
+import http.client
+import json
+import os
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(BASE_DIR))
+SECRET = "bench-webhook-secret-8c1f0d7e"
+IDENTIFIER = "bench-picqer-orders"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def events(count: int = 500) -> list[tuple[bytes, str]]:
+    """Signed Picqer orders.created events of about 2 KB, made before the clock starts."""
+    made = []
+    for i in range(count):
+        order = {"idorder": 100_000 + i, "orderid": f"O{i:08d}", "deliveryname": f"Customer {i}",
+                 "products": [{"idproduct": 7000 + n, "name": f"Product {n}", "amount": n + 1,
+                               "price": 9.95 + n} for n in range(14)]}
+        body = json.dumps({"idhook": 12, "name": "bench", "event": "orders.created",
+                           "event_triggered_at": "2026-12-01 12:00:00", "data": order}).encode()
+        body += b" " * max(0, 2048 - len(body))  # pad to 2 KB: whitespace is still valid JSON
+        signature = base64.b64encode(hmac.new(SECRET.encode(), body, hashlib.sha256).digest()).decode()
+        made.append((body, signature))
+    return made
+
+
+def load(port: int, path: str, seconds: float, connections: int, bodies: list[tuple[bytes, str]]) -> dict:
+    """`connections` threads posting for `seconds`; latencies of answered requests, by status."""
+    stop = time.monotonic() + seconds
+    latencies: list[float] = []
+    statuses: dict[int, int] = {}
+    errors = [0]
+    lock = threading.Lock()
+
+    def client(n: int) -> None:
+        mine, codes, i = [], {}, n
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        while time.monotonic() < stop:
+            body, signature = bodies[i % len(bodies)]
+            i += connections
+            started = time.perf_counter()
+            try:
+                conn.request("POST", path, body=body, headers={
+                    "Content-Type": "application/json", "X-Picqer-Signature": signature})
+                response = conn.getresponse()
+                response.read()
+            except (OSError, http.client.HTTPException):
+                conn.close()
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+                with lock:
+                    errors[0] += 1
+                continue
+            mine.append(time.perf_counter() - started)
+            codes[response.status] = codes.get(response.status, 0) + 1
+            if response.will_close:
+                conn.close()
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        conn.close()
+        with lock:
+            latencies.extend(mine)
+            for code, count in codes.items():
+                statuses[code] = statuses.get(code, 0) + count
+
+    threads = [threading.Thread(target=client, args=(n,)) for n in range(connections)]
+    began = time.monotonic()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    elapsed = time.monotonic() - began
+    latencies.sort()
+    q = statistics.quantiles(latencies, n=100) if len(latencies) > 1 else [0.0] * 99
+    return {"requests": len(latencies), "rps": len(latencies) / elapsed, "p50": q[49] * 1000,
+            "p99": q[98] * 1000, "statuses": statuses, "errors": errors[0]}
+
+
+def wait_up(port: int, proc: subprocess.Popen, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError("gunicorn exited early")
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            conn.request("GET", "/healthz")
+            conn.getresponse().read()
+            return
+        except OSError:
+            time.sleep(0.2)
+    raise TimeoutError("gunicorn did not answer")
+
+
+def broker_url() -> str:
+    url = os.environ.get("BENCH_BROKER_URL", "redis://127.0.0.1:6379/14")
+    try:
+        import redis
+
+        redis.Redis.from_url(url, socket_connect_timeout=1).ping()
+        return url
+    except Exception:
+        return "filesystem://"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--seconds", type=float, default=30)
+    parser.add_argument("--connections", type=int, default=16)
+    args = parser.parse_args()
+
+    admin_url = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres")
+    database = f"bench_webhooks_{os.getpid()}"
+    import psycopg
+
+    with psycopg.connect(admin_url.replace("postgres://", "postgresql://", 1), autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{database}"')
+    parts = urlsplit(admin_url)
+    bench_url = urlunsplit(parts._replace(path=f"/{database}"))
+    tmp = Path(tempfile.mkdtemp(prefix="bench-webhooks-"))
+    env = {**os.environ, "DATABASE_URL": bench_url, "CELERY_BROKER_URL": broker_url(),
+           "ALUMIO_VAR_DIR": str(tmp / "var"), "DATABASE_CONN_MAX_AGE": "60", "LOG_LEVEL": "WARNING",
+           "DJANGO_SETTINGS_MODULE": "alumio_lite.settings", "SECRET_KEY": "bench-" + "x" * 50}
+    os.environ.update(env)
+    gunicorn = None
+    try:
+        subprocess.run([sys.executable, "manage.py", "migrate", "-v", "0"], cwd=BASE_DIR, env=env, check=True)
+        import django
+
+        django.setup()
+        from connections.models import Incoming
+        from webhooks.models import Webhook, WebhookRequest
+
+        incoming = Incoming.objects.create(name="Bench orders", identifier="bench-orders", platform="webhook",
+                                           parser={"format": "json", "path": "data"})
+        webhook = Webhook.objects.create(
+            name="Bench Picqer orders", identifier=IDENTIFIER, preset="picqer", secrets={"hmac": SECRET},
+            validators={"hmac": {"header": "X-Picqer-Signature", "algorithm": "sha256", "encoding": "base64",
+                                 "prefix": ""}})
+        webhook.incomings.add(incoming)
+        from django.db import connection
+
+        connection.close()
+
+        port = free_port()
+        gunicorn = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "alumio_lite.wsgi:application", "--bind", f"127.0.0.1:{port}",
+             "--workers", "2", "--pythonpath", str(BASE_DIR / "benchmarks"), "--log-level", "warning"],
+            cwd=BASE_DIR, env={**env, "DJANGO_SETTINGS_MODULE": "webhooks_baseline_settings"},
+            start_new_session=True)
+        wait_up(port, gunicorn)
+        bodies = events()
+        load(port, f"/baseline/{IDENTIFIER}", 2, args.connections, bodies)  # warm both processes up
+        load(port, f"/webhooks/{IDENTIFIER}", 2, args.connections, bodies)
+        warm_rows = WebhookRequest.objects.count()
+
+        load_before = os.getloadavg()
+        baseline = load(port, f"/baseline/{IDENTIFIER}", args.seconds, args.connections, bodies)
+        intake = load(port, f"/webhooks/{IDENTIFIER}", args.seconds, args.connections, bodies)
+        load_after = os.getloadavg()
+        stored = WebhookRequest.objects.count() - warm_rows
+        accepted = intake["statuses"].get(202, 0)
+
+        print(f"bench_webhooks: gunicorn 2 processes, PostgreSQL, broker {env['CELERY_BROKER_URL']}, "
+              f"{args.connections} connections x {args.seconds:g} s each, signed 2 KB JSON events")
+        print(f"machine: {os.cpu_count()} CPUs, load average {load_before[0]:.2f} before / {load_after[0]:.2f} "
+              f"after (shared with other work: read the ratios)")
+        for label, result in (("baseline (202, stores nothing)", baseline), ("webhook endpoint", intake)):
+            print(f"  {label:32} {result['rps']:8.1f} req/s   p50 {result['p50']:6.1f} ms   "
+                  f"p99 {result['p99']:6.1f} ms   answers {result['statuses']}   connection errors "
+                  f"{result['errors']}")
+        print(f"  throughput ratio endpoint/baseline: {intake['rps'] / baseline['rps']:.2f}  "
+              f"(target >= 0.50); p99 {intake['p99']:.1f} ms (target < 50 ms)")
+        print(f"  accepted (202) {accepted}, stored {stored}, lost {accepted - stored}")
+    finally:
+        if gunicorn is not None and gunicorn.poll() is None:
+            os.killpg(gunicorn.pid, signal.SIGTERM)
+            gunicorn.wait(30)
+        from django.db import connections
+
+        connections.close_all()
+        if env["CELERY_BROKER_URL"].startswith("redis://"):
+            import redis
+
+            redis.Redis.from_url(env["CELERY_BROKER_URL"]).delete("bench-webhooks")  # the run's messages
+        with psycopg.connect(admin_url.replace("postgres://", "postgresql://", 1), autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+
+
+if __name__ == "__main__":
+    main()
