@@ -35,6 +35,7 @@ from . import auth as authlib
 from . import auth_status, content_types, outbound, redaction, waits
 from . import pagination as paginglib
 from .deadline import Deadline
+from .environment import EnvironmentOnce
 from .errors import BAD_URL_ERRORS, describe_request_error
 from .oauth import NeedsGrant, OAuthError, TokenEndpointUnreachable
 from .platforms.base import Entity, NotADataEntity, Platform, UnknownEntity
@@ -186,7 +187,7 @@ class Page:
     raw_count: int  # what the platform returned, before any filtering
 
 
-class _Session(requests.Session):
+class _Session(EnvironmentOnce, requests.Session):
     """A requests.Session that drops *every* credential header when a redirect leaves the host.
 
     requests itself only strips Authorization; Pipedrive's x-api-token and Copper's X-PW-*
