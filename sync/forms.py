@@ -54,6 +54,10 @@ def lookup_for(platform, create_key: str) -> dict:
     if search and platform.slug == "pipedrive":
         return {"lookup_entity": search.key, "lookup_query": {"term": "&{payload.name}", "exact_match": "true"},
                 "lookup_id_path": "data.items[0].item.id"}
+    search = find_entity(platform, f"POST {create.path.rstrip('/')}/search")
+    if search and platform.slug == "copper":  # Copper searches by POST with the criteria in the body
+        return {"lookup_entity": search.key, "lookup_query": {"name": "&{payload.name}", "page_size": 1},
+                "lookup_id_path": "[0].id"}
     return {}
 
 

@@ -181,6 +181,9 @@ def _after_unknown_create(session, plan: CreateOrUpdate, task, data: dict, entry
             f"its answer was never saved (the worker stopped, or the connection broke). The record may exist "
             f"at the destination. Check, then record its id on this task's page, or choose “Create it”.")
     lookup_data = {**data, "source_id": key}
-    query = render_template(plan.lookup_query or {}, lookup_data)
-    response = session.call(plan.lookup_entity, {}, query, None, step=f"task {task.pk} (lookup)")
+    criteria = render_template(plan.lookup_query or {}, lookup_data)
+    # A search read by GET takes the criteria as its query; one read by POST (Copper) as its body.
+    by_post = session.entity(plan.lookup_entity).method != "GET"
+    response = session.call(plan.lookup_entity, {}, {} if by_post else criteria, criteria if by_post else None,
+                            step=f"task {task.pk} (lookup)")
     return _search(plan.lookup_id_path, response.data)

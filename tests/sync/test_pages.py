@@ -78,3 +78,16 @@ def test_a_task_needing_review_offers_to_record_the_id_and_then_updates(signed_i
     assert destination.creates == 0 and destination.updates == 1 and destination.organizations[4]["name"] == \
         "Customer 1"
     assert store.get(Storage.objects.get(), "1")["id"] == 4
+
+
+def test_prefills_per_platform():
+    from types import SimpleNamespace
+
+    from sync.forms import prefill
+
+    copper = prefill(SimpleNamespace(platform="copper", entity="POST /companies"))
+    assert copper["update_entity"] == "PUT /companies/{id}" and copper["lookup_entity"] == "POST /companies/search"
+    picqer = prefill(SimpleNamespace(platform="picqer", entity="POST /customers"))
+    assert (picqer["update_entity"], picqer["id_parameter"], picqer["response_id_path"]) == (
+        "PUT /customers/{idcustomer}", "idcustomer", "idcustomer")
+    assert "lookup_entity" not in picqer  # no search to look a lost create up: such tasks stop for review
