@@ -222,3 +222,18 @@ def test_the_call_command_saves_a_downloaded_file(pipedrive, tmp_path):
                  stdout=StringIO(), stderr=err)
     assert target.read_bytes() == FakePipedrive.file_bytes("9")
     assert "saved report-9.pdf" in err.getvalue()
+
+
+def test_a_file_where_json_was_expected_is_kept_as_a_file():
+    """Picqer's picklist PDF is read as JSON (its PHP client's way); should Picqer answer raw PDF
+    bytes, they are kept as a file instead of failing as "not JSON"."""
+    from tests.fakes import FakePicqer
+
+    with FakePicqer() as fake:
+        client = fake.make_client("pq")
+        fake.fail_next(200, body=PDF, headers={"Content-Type": "application/pdf"})
+        with ClientSession(client) as session:
+            answer = session.call("Get picklist PDF", path={"idpicklist": 3})
+    assert answer.data["file"]["content_type"] == "application/pdf"
+    assert base64.b64decode(answer.data["file"]["base64"]) == PDF
+    assert answer.data["file"]["filename"] == "picklistpdf"
