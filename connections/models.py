@@ -138,6 +138,8 @@ class Route(models.Model):
     retry_on_failure = models.BooleanField(default=True)
     max_attempts = models.PositiveSmallIntegerField(default=5)
     backoff_seconds = models.PositiveIntegerField(default=30)  # doubled on every attempt
+    # Set while a worker deletes the route's tasks in batches (connections.deletion); the row goes last.
+    deletion_started_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -123,3 +123,11 @@ def start_route(route: Route, trigger: str = "manual") -> Run:
     run = engine.start_run(route.incoming, trigger=trigger)
     run_route.delay_on_commit(route.pk, run.pk)
     return run
+
+
+@shared_task(name="connections.delete_route")
+def delete_route(route_id: int) -> str:
+    """Delete a big route's tasks in batches, then the route (see connections.deletion)."""
+    from .deletion import delete_route as delete
+
+    return f"route {route_id}: {delete(route_id)} tasks deleted"

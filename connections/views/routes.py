@@ -10,6 +10,7 @@ from django.views.decorators.http import require_POST
 from audit import events as audit
 from summaries import counts as summaries
 
+from .. import deletion
 from .. import tasks as jobs
 from ..models import Route, Task
 from ..route_forms import RouteForm
@@ -51,6 +52,9 @@ def route_create(request: HttpRequest) -> HttpResponse:
 
 def route_edit(request: HttpRequest, pk: int) -> HttpResponse:
     route = get_object_or_404(Route, pk=pk)
+    if route.deletion_started_at:  # saving would enable it again half way through the deletion
+        messages.error(request, f"Route “{route}” is being deleted.")
+        return redirect("connections:route_list")
     form = RouteForm(request.POST or None, instance=route)
     if request.method == "POST" and form.is_valid():
         form.save()
@@ -103,8 +107,11 @@ def route_process(request: HttpRequest, pk: int) -> HttpResponse:
 def route_delete(request: HttpRequest, pk: int) -> HttpResponse:
     route = get_object_or_404(Route, pk=pk)
     name = str(route)
-    route.delete()
-    messages.success(request, f"Route “{name}” and its tasks were deleted.")
+    if deletion.delete_now_or_later(route):
+        messages.success(request, f"Route “{name}” and its tasks were deleted.")
+    else:
+        messages.success(request, f"Deleting route “{name}” and its tasks in the background; the list below "
+                                  f"counts them down.")
     return redirect("connections:route_list")
 
 
