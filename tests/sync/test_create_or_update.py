@@ -134,3 +134,32 @@ def test_a_field_watermark_takes_the_largest_date_read_in_the_platforms_time_zon
     reads = len(source.list_reads())
     run_and_publish(sync)
     assert source.list_reads()[reads].query["updated_after"] == "2026-03-01 10:00:00"  # rendered back in Amsterdam
+
+
+def test_outgoing_storage_writes_are_saved_only_when_the_task_finishes(db, source, destination):
+    from connections.models import OutgoingTransformer, Transformer
+    from storages.models import Storage
+
+    sync = build_sync(source, destination, incremental=False)
+    sync.plan.enabled = False
+    sync.plan.save()
+    sync.route.retry_on_failure = False
+    sync.route.save()
+    Storage.objects.create(name="Sent", identifier="sent")
+    only_new = Transformer.objects.create(name="Only new", identifier="only-new", steps=[
+        {"kind": "filter_previously_stored", "settings": {"storage": "sent", "key": "&{idcustomer}",
+                                                          "path": "payload"}}])
+    OutgoingTransformer.objects.create(outgoing=sync.outgoing, transformer=only_new)
+    source.customers = {1: source.customers[1]}
+    destination.fail_next(500)
+
+    run_and_publish(sync)
+    task = Task.objects.get()
+    assert task.status == Task.Status.FAILED
+    assert not StorageEntry.objects.filter(storage__identifier="sent").exists()  # not sent: not stored
+
+    engine.retry_tasks([task.pk])
+    engine.process_tasks(sync.route.pk)
+    task.refresh_from_db()
+    assert task.status == Task.Status.FINISHED and destination.creates == 1
+    assert StorageEntry.objects.get(storage__identifier="sent").key == "1"
