@@ -91,3 +91,15 @@ def test_prefills_per_platform():
     assert (picqer["update_entity"], picqer["id_parameter"], picqer["response_id_path"]) == (
         "PUT /customers/{idcustomer}", "idcustomer", "idcustomer")
     assert "lookup_entity" not in picqer  # no search to look a lost create up: such tasks stop for review
+
+
+def test_the_outgoing_page_says_how_many_tasks_need_review(signed_in, source, destination):
+    sync = build_sync(source, destination, incremental=False)
+    source.customers = {1: source.customers[1]}
+    store.save(sync.storage, "1", {"creating": True, "task": 99, "at": "2026-01-01T00:00:00+00:00"})
+    engine.execute_run(engine.start_run(sync.incoming).pk)
+    engine.process_tasks(sync.route.pk)
+    task = Task.objects.get()
+
+    page = signed_in.get(sync.outgoing.get_absolute_url()).content.decode()
+    assert "1 task needs review" in page and f'href="/tasks/{task.pk}/"' in page
