@@ -255,6 +255,9 @@ PICQER_USER_AGENT_CONTACT = env("PICQER_USER_AGENT_CONTACT", "")
 RETENTION_DAYS_TASKS = envint("RETENTION_DAYS_TASKS", 30)
 RETENTION_DAYS_RUNS = envint("RETENTION_DAYS_RUNS", 30)
 RETENTION_DAYS_REQUEST_LOGS = envint("RETENTION_DAYS_REQUEST_LOGS", 14)
+# Worker processes that share one route's backlog when it starts publishing ("Process now", a run's
+# new tasks): one message each. Match the workers' total concurrency.
+PUBLISH_FANOUT = envint("PUBLISH_FANOUT", 2)
 # Retention deletes this many rows per transaction, pausing between batches so workers get their turn.
 RETENTION_BATCH = envint("RETENTION_BATCH", 2000)
 RETENTION_PAUSE_SECONDS = float(env("RETENTION_PAUSE_SECONDS", "0.05"))

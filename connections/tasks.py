@@ -7,6 +7,7 @@ import logging
 import socket
 
 from celery import shared_task
+from django.conf import settings
 from django.utils import timezone
 
 from . import engine
@@ -27,10 +28,22 @@ def heartbeat() -> str:
     return hostname
 
 
+def start_processing(route_id: int, *, on_commit: bool = False) -> None:
+    """Start publishing a route's due tasks with settings.PUBLISH_FANOUT messages at once.
+
+    One message is one worker process publishing the route, however many processes are idle; with
+    several, the processes share the route's backlog. They never publish a task twice: each claims
+    its own tasks (engine.claim_tasks), and a message that finds nothing left ends at once.
+    """
+    send = process_route.delay_on_commit if on_commit else process_route.delay
+    for _ in range(max(1, settings.PUBLISH_FANOUT)):
+        send(route_id)
+
+
 def enqueue_processing(route_ids: list[int]) -> None:
     """Start publishing the given routes' due tasks on the workers."""
     for route_id in route_ids:
-        process_route.delay(route_id)
+        start_processing(route_id)
 
 
 @shared_task(name="connections.execute_run")
@@ -55,7 +68,7 @@ def run_incoming(incoming_id: int, trigger: str = "schedule") -> str | None:
 def run_route(route_id: int, run_id: int) -> str:
     """A route's "Run now": run its incoming (run_id, already queued), then publish the route's tasks."""
     run = engine.execute_run(run_id, notify=enqueue_processing)
-    process_route.delay(route_id)
+    start_processing(route_id)
     return f"run {run.pk}: {run.status}"
 
 

@@ -97,7 +97,7 @@ def route_run(request: HttpRequest, pk: int) -> HttpResponse:
 def route_process(request: HttpRequest, pk: int) -> HttpResponse:
     """Publish the route's queued tasks now (what its scheduler would do)."""
     route = get_object_or_404(Route, pk=pk)
-    jobs.process_route.delay_on_commit(route.pk)
+    jobs.start_processing(route.pk, on_commit=True)
     audit.record("Process queued tasks", route)
     messages.success(request, f"Processing of the queued tasks of “{route}” started.")
     return redirect(route)

@@ -57,3 +57,24 @@ def test_periodic_job_processes_realtime_routes_and_only_retries_of_scheduled_on
     Task.objects.filter(route=scheduled.route, data__id=3).update(status=Task.Status.WAITING)
     jobs.process_due_tasks()
     assert sorted(c[1] for c in enqueued) == [(realtime.route.pk,), (scheduled.route.pk, True)]
+
+
+def test_process_now_lets_several_worker_processes_share_the_backlog(signed_in, pipeline, monkeypatch, settings):
+    """One message would keep one process on the route however many are idle: PUBLISH_FANOUT are sent."""
+    from django.urls import reverse
+
+    settings.PUBLISH_FANOUT = 3
+    sent = []
+    monkeypatch.setattr(jobs.process_route, "delay_on_commit", lambda *args: sent.append(args))
+    signed_in.post(reverse("connections:route_process", args=[pipeline.route.pk]))
+    assert sent == [(pipeline.route.pk,)] * 3
+
+
+def test_processes_sharing_a_route_publish_each_task_once(pipeline):
+    """What the fan-out relies on: interleaved claims by several publishers never overlap."""
+
+    engine.execute_run(engine.start_run(pipeline.incoming).pk)
+    first, second = engine.claim_tasks(pipeline.route.pk, limit=120), engine.claim_tasks(pipeline.route.pk, limit=120)
+    assert len(first) == 120 and len(second) == 120 and not set(first) & set(second)
+    engine.process_tasks(pipeline.route.pk)
+    assert len(pipeline.destination.published) == 60  # the unclaimed rest, each once
