@@ -27,6 +27,7 @@ class Field:
     required: bool = False
     choices: tuple[tuple[str, str], ...] = ()
     default: Any = None
+    suggest: str = ""  # "storages" or "clients": the editor offers the existing identifiers
 
 
 @dataclass(frozen=True)

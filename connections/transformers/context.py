@@ -15,6 +15,7 @@ the context (one run), so identical GETs go over the wire once.
 """
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -22,6 +23,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .errors import TransformError
+
+log = logging.getLogger(__name__)
 
 DIRECT, BUFFERED, DRY_RUN = "direct", "buffered", "dry_run"
 
@@ -161,6 +164,9 @@ def leave(token) -> None:
     ctx = _current.get()
     _current.reset(token)
     if ctx is not None:
+        if ctx.http_calls or ctx.http_hits:
+            log.info("%s: HTTP request steps sent %d requests; %d identical GETs answered from the run's cache",
+                     ctx.source or "chain", ctx.http_calls, ctx.http_hits)
         ctx.close()
 
 

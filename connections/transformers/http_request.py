@@ -108,7 +108,8 @@ KIND = Kind(
     "Call an entity of an HTTP Client with path, query and payload made from the entity, and put the answer "
     "(or a part of it) at a key. Identical GETs in one run are sent once.",
     (
-        Field("client", "HTTP Client", "text", required=True, help="The client's identifier, e.g. pipedrive-live."),
+        Field("client", "HTTP Client", "text", required=True, suggest="clients",
+              help="The client's identifier, e.g. pipedrive-live."),
         Field("entity", "Entity", "text", required=True, help="The entity's key, e.g. GET /v1/organizations/search."),
         Field("path", "Path parameters", "object", help='e.g. {"id": "&{owner_id}"}'),
         Field("query", "Query", "object", help='e.g. {"term": "&{name}", "exact_match": "true"}'),

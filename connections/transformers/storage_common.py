@@ -9,7 +9,7 @@ from .errors import _fail
 from .paths import Entity, _lookup
 from .templates import _as_text, _compile_template
 
-STORAGE_FIELD = Field("storage", "Storage", "text", required=True,
+STORAGE_FIELD = Field("storage", "Storage", "text", required=True, suggest="storages",
                       help="The identifier of a storage (Connections → Storages), e.g. picqer-customers.")
 KEY_FIELD = Field("key", "Storage key", "text", required=True,
                   help="A template for the key under which the entity is kept, e.g. &{idcustomer} or "

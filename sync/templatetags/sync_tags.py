@@ -17,3 +17,13 @@ def tasks_needing_review(outgoing) -> dict:
                                 last_error__startswith=REVIEW_PREFIX).only("id", "created_at").order_by("-id")
     shown = list(tasks[:SHOWN])
     return {"count": len(shown) if len(shown) < SHOWN else tasks.count(), "tasks": shown}
+
+
+@register.inclusion_tag("sync/_suggestions.html")
+def transformer_suggestions() -> dict:
+    """Datalists of storage and HTTP Client identifiers for the step editor's storage and client fields."""
+    from clients.models import HttpClient
+    from storages.models import Storage
+
+    return {"storages": Storage.objects.order_by("identifier").values_list("identifier", "name")[:500],
+            "clients": HttpClient.objects.order_by("identifier").values_list("identifier", "name")[:500]}

@@ -56,3 +56,9 @@ def test_prune_deletes_entries_past_the_time_to_live(db):
     assert store.prune() == {"short": 1}
     assert sorted(StorageEntry.objects.values_list("storage__identifier", "key")) == [("forever", "old"),
                                                                                       ("short", "new")]
+
+
+def test_the_step_editor_offers_existing_storages(signed_in):
+    Storage.objects.create(name="Picqer customers", identifier="picqer-customers")
+    page = signed_in.get(reverse("connections:transformer_new")).content.decode()
+    assert '<datalist id="suggest-storages"><option value="picqer-customers">Picqer customers</option>' in page
