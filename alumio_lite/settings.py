@@ -8,6 +8,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONE, SELF, UNSAFE_INLINE
 from django.core.management.utils import get_random_secret_key
 
 from .env import env, envbool, envint, envlist
@@ -55,6 +56,7 @@ INSTALLED_APPS = [
     "alumio_lite",  # site-wide management commands (start, worker_alive)
     "accounts",  # users, roles and the per-URL permission map (accounts/access.py)
     "axes",  # failed sign-ins throttled per account and address
+    "csp",
     "auditlog",  # who changed what and when (audit/registry.py says which models)
     "audit",
     "clients",
@@ -77,6 +79,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "csp.middleware.CSPMiddleware",  # Content-Security-Policy on every response
     "auditlog.middleware.AuditlogMiddleware",  # the signed-in user is the actor of audit entries
     "axes.middleware.AxesMiddleware",  # answers a locked-out sign-in with registration/locked_out.html
 ]
@@ -189,6 +192,22 @@ SILENCED_SYSTEM_CHECKS = envlist("SILENCED_SYSTEM_CHECKS", "security.W021")
 # addresses only when this is on. On by default for a local http:// run (bin/start, tests, fake
 # platforms on 127.0.0.1); off once PUBLIC_BASE_URL is HTTPS, and off in docker-compose.yml.
 ALLOW_PRIVATE_NETWORK = envbool("ALLOW_PRIVATE_NETWORK", not _HTTPS)
+# Content-Security-Policy (django-csp) on every page: scripts and style sheets only from our own
+# static files (no inline scripts or on* handlers: static/js/app.js handles data-confirm and the
+# like); style="" attributes stay allowed for the few computed widths. No form-action: "Grant
+# access" posts to us and is redirected on to the provider's authorize page.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "style-src-attr": [UNSAFE_INLINE],
+        "img-src": [SELF, "data:"],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
