@@ -47,7 +47,8 @@ def test_tester_loads_a_task_runs_two_new_steps_and_saves_an_example(page, order
     page.fill("#id_steps-0-key", "payload.title")
     page.fill("#id_steps-0-value", "Order &{idorder} for &{deliveryname}")
     page.locator("#id_steps-0-value").press("End")  # a keyup: the output re-renders after a pause
-    page.wait_for_function("document.querySelector('#output-json') && "
+    # Functions, not expressions: Playwright evaluates an expression with eval, which the CSP refuses.
+    page.wait_for_function("() => document.querySelector('#output-json') && "
                            "document.querySelector('#output-json').textContent.includes('payload')")
     assert output_json(page)["payload"] == {"title": "Order 1001 for Ann Smith"}
 
@@ -57,7 +58,7 @@ def test_tester_loads_a_task_runs_two_new_steps_and_saves_an_example(page, order
     page.wait_for_selector("#step-2")
     page.fill("#id_steps-1-keys", "internal_note")
     page.locator("#id_steps-1-keys").press("End")
-    page.wait_for_function("(document.querySelector('#output-json')?.textContent || 'internal_note')"
+    page.wait_for_function("() => (document.querySelector('#output-json')?.textContent || 'internal_note')"
                            ".indexOf('internal_note') < 0")
     expected = {"idorder": 1001, "deliveryname": "Ann Smith", "status": "processing",
                 "payload": {"title": "Order 1001 for Ann Smith"}}
