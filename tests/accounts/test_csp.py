@@ -21,7 +21,7 @@ def _policy(response) -> dict[str, str]:
 def test_every_page_sends_the_policy(client, world, admin_user):
     client.force_login(admin_user)
     pages = 0
-    for url, name, public in crawl_urls():
+    for url, _name, _public in crawl_urls():
         response = client.get(url)
         if response.get("Content-Type", "").startswith("text/html") and response.status_code == 200:
             policy = _policy(response)
