@@ -269,6 +269,9 @@ HTTP_MAX_RETRY_AFTER = float(env("HTTP_MAX_RETRY_AFTER", "3600"))
 # Every exchange with a platform (connect, headers, body) ends within this many seconds, even
 # when the platform trickles its answer byte by byte (the read timeout is per read).
 HTTP_TOTAL_TIMEOUT = float(env("HTTP_TOTAL_TIMEOUT", "120"))
+# The same for one request to an OAuth token endpoint (code exchange, refresh); a refresh's
+# lease on its client outlives it by 15 s (clients/token_refresh.py).
+TOKEN_REQUEST_TIMEOUT = float(env("TOKEN_REQUEST_TIMEOUT", "45"))
 # Picqer wants a contact in the User-Agent; an HTTP Client's own "User-Agent contact" wins.
 PICQER_USER_AGENT_CONTACT = env("PICQER_USER_AGENT_CONTACT", "")
 RETENTION_DAYS_TASKS = envint("RETENTION_DAYS_TASKS", 30)

@@ -45,7 +45,7 @@ EXCERPT = 300
 
 def total_timeout() -> float:
     """Seconds a token request may take in all, connection and every read included."""
-    return float(getattr(settings, "TOKEN_REQUEST_TIMEOUT", 45))
+    return float(settings.TOKEN_REQUEST_TIMEOUT)
 
 
 @dataclass
