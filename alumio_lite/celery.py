@@ -11,3 +11,4 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "alumio_lite.settings")
 app = Celery("alumio_lite")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+app.conf.imports = ("connections.lifecycle",)  # worker start/stop hooks, loaded before the pool forks

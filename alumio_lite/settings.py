@@ -243,6 +243,15 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SYNC_EVERY = 1
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+# System jobs (heartbeat, repair, due tasks, retention) have a queue of their own, consumed by a
+# worker that takes no user work (bin/start's "system" process, compose's beat service), so long
+# runs and publications can never starve them.
+CELERY_TASK_DEFAULT_QUEUE = "celery"
+SYSTEM_QUEUE = "system"
+CELERY_TASK_ROUTES = {
+    name: {"queue": SYSTEM_QUEUE}
+    for name in ("connections.heartbeat", "connections.repair", "connections.process_due_tasks", "connections.prune")
+}
 
 # Engine and logging knobs.
 REQUEST_LOG_BODY_LIMIT = envint("REQUEST_LOG_BODY_LIMIT", 10_000)  # bytes kept per body
@@ -292,6 +301,12 @@ STUCK_TASK_TIMEOUT_MINUTES = envint("STUCK_TASK_TIMEOUT_MINUTES", 15)
 WEBHOOK_CLAIM_TIMEOUT_SECONDS = envint("WEBHOOK_CLAIM_TIMEOUT_SECONDS", 120)
 RETENTION_DAYS_WEBHOOK_REQUESTS = envint("RETENTION_DAYS_WEBHOOK_REQUESTS", RETENTION_DAYS_REQUEST_LOGS)
 WEBHOOK_TRUST_X_FORWARDED_FOR = envbool("BEHIND_PROXY", False)
+# A run whose worker died is started again (from its first page; task keys prevent duplicates)
+# up to this many times, then marked Failed.
+MAX_RUN_RESUMES = envint("MAX_RUN_RESUMES", 3)
+# Seconds one run of an incoming may take before Celery stops it (soft limit: the run ends
+# Failed, saying so); a publisher or system job has limits of its own (connections/tasks.py).
+RUN_TIME_LIMIT = envint("RUN_TIME_LIMIT", 6 * 3600)
 
 LOGGING = {
     "version": 1,

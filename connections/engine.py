@@ -52,6 +52,11 @@ class RunCancelled(Exception):
     """Raised between pages when the user asked to cancel the run."""
 
 
+class RunInterrupted(Exception):
+    """Raised between pages when the run must stop without an outcome: the worker is shutting
+    down (the run goes back to Queued), or another worker took the run over."""
+
+
 class StepError(Exception):
     """An error with the step it happened in ("page 2", "entity 3 of page 1"), for Run.error_step."""
 
@@ -177,21 +182,24 @@ def parameter_sets(incoming) -> list[dict]:
 
 
 def execute_run(run_id: int, notify: Callable[[list[int]], None] | None = None,
-                progress: Callable[[Run], None] | None = None) -> Run:
+                progress: Callable[[Run], None] | None = None, stop: Callable[[], bool] | None = None) -> Run:
     """Run an incoming: stream its pages, transform every entity, create tasks for its routes.
 
     `notify(route_ids)` is called (after the page's transaction commits) with the realtime routes
     that got new tasks and have no publisher at work, so the caller can start publishing them at
     once, and again for every realtime route with tasks when the run ends; `progress(run)` after
-    every stored page (the CLI prints it).
+    every stored page (the CLI prints it). When `stop()` turns true (the worker is shutting down)
+    the run is put back in the queue between pages, to be resumed from its first page.
     """
     run = Run.objects.select_related("incoming", "incoming__client").get(pk=run_id)
     if run.status in (Run.Status.FINISHED, Run.Status.FAILED, Run.Status.CANCELLED):
         log.info("run %s is already %s; not running it again", run.pk, run.status)
         return run
     now = timezone.now()
+    from .claims import me
+
     Run.objects.filter(pk=run.pk).update(
-        status=Run.Status.RUNNING, worker=worker_name()[:200], heartbeat_at=now,
+        status=Run.Status.RUNNING, worker=worker_name()[:200], heartbeat_at=now, claimed_by=me(),
         started_at=run.started_at or now, error="", error_step="",
     )
     run.refresh_from_db()
@@ -237,8 +245,7 @@ def execute_run(run_id: int, notify: Callable[[list[int]], None] | None = None,
                     number = 0
                     while True:
                         step = f"{prefix}page {number + 1}"
-                        if Run.objects.filter(pk=run.pk, cancel_requested=True).exists():
-                            raise RunCancelled()
+                        _check_between_pages(run, stop)
                         try:
                             page = next(pages)
                         except StopIteration:
@@ -265,6 +272,9 @@ def execute_run(run_id: int, notify: Callable[[list[int]], None] | None = None,
                     pages.close()
     except RunCancelled:
         _finish_run(run, Run.Status.CANCELLED, counters, error="Cancelled by a user.", step=step)
+    except RunInterrupted as exc:
+        Run.objects.filter(pk=run.pk, status=Run.Status.RUNNING, claimed_by=run.claimed_by).update(
+            status=Run.Status.QUEUED, claimed_by=None, error=str(exc), error_step="")
     except StepError as exc:
         _finish_run(run, Run.Status.FAILED, counters, error=_error_text(client, exc), step=exc.step)
     except Exception as exc:  # every failure ends the run visibly, with the step it happened in
@@ -285,6 +295,17 @@ def execute_run(run_id: int, notify: Callable[[list[int]], None] | None = None,
             transaction.on_commit(lambda: notify(with_tasks))
     run.refresh_from_db()
     return run
+
+
+def _check_between_pages(run: Run, stop: Callable[[], bool] | None) -> None:
+    current = Run.objects.filter(pk=run.pk).values("cancel_requested", "claimed_by", "status").first() or {}
+    if current.get("cancel_requested"):
+        raise RunCancelled()
+    if current.get("status") != Run.Status.RUNNING or current.get("claimed_by") != run.claimed_by:
+        raise RunInterrupted("Taken over: the repair job believed its worker had stopped.")
+    if stop and stop():
+        raise RunInterrupted("Put back in the queue while its worker shut down; it starts again from its "
+                             "first page (no task is created twice).")
 
 
 def _idle_routes(route_ids: list[int]) -> list[int]:
@@ -378,7 +399,7 @@ def store_pushed_entities(run_id: int, records: list, also: Callable[[], None] |
 def _finish_run(run: Run, status: str, counters: dict, error: str = "", step: str = "") -> None:
     # Only a run still Running is ours to end: if the repair job meanwhile marked it Failed (or
     # queued it again), that newer verdict stands.
-    Run.objects.filter(pk=run.pk, status=Run.Status.RUNNING).update(
+    Run.objects.filter(pk=run.pk, status=Run.Status.RUNNING, claimed_by=run.claimed_by).update(
         status=status, pages=counters["pages"], entities=counters["entities"], filtered=counters["filtered"],
         tasks_created=Task.objects.filter(run=run).count(), error=error, error_step=step[:100] if error else "",
         finished_at=timezone.now(), heartbeat_at=timezone.now(),
@@ -447,7 +468,7 @@ def claim_tasks(route_id: int | None = None, limit: int = CLAIM_BATCH, now: date
         if not ids:
             return []
         claimed = Task.objects.filter(pk__in=ids, status__in=CLAIMABLE)
-        claimed.update(status=Task.Status.PROCESSING, processing_started_at=now, updated_at=now)
+        claimed.update(status=Task.Status.PROCESSING, processing_started_at=now, updated_at=now, claimed_by=_me())
         # Within this transaction the rows are ours (locked, or the database is), so the ids
         # still Processing with our timestamp are exactly the ones claimed.
         return list(Task.objects.filter(pk__in=ids, status=Task.Status.PROCESSING,
@@ -472,6 +493,7 @@ class ProcessSummary:
     skipped: int = 0
     retry_at: datetime | None = None
     rate_limited_until: datetime | None = None  # set when a platform answered 429 during this call
+    handed_back: int = 0  # claimed but returned to New unpublished (the worker was shutting down)
     routes: set = field(default_factory=set)
 
     def add(self, task_id: int, route_id: int, outcome: PublishOutcome) -> None:
@@ -630,6 +652,12 @@ class Publisher:
             sync_publishing.commit(self, {row[7] for row in rows if row[0] == Task.Status.FINISHED})
 
 
+def _me() -> str:
+    from .claims import me
+
+    return me()
+
+
 def _relaxed_commit(cursor) -> None:
     """On PostgreSQL, don't wait for this transaction's WAL flush (synchronous_commit off).
 
@@ -653,17 +681,18 @@ def _save_sql() -> str:
 def process_tasks(route_id: int | None = None, *, waiting_only: bool = False, batch_size: int = CLAIM_BATCH,
                   max_tasks: int | None = None,
                   max_seconds: float | None = None, progress: Callable[[ProcessSummary], None] | None = None,
-                  ) -> ProcessSummary:
+                  stop: Callable[[], bool] | None = None) -> ProcessSummary:
     """Claim and publish due tasks in batches until none are due (or a limit is reached).
 
     One call handles many tasks with one session per client: publishing one task per broker
     message would cost a message round trip per entity. Several workers may run this at once
-    for the same route; claims never overlap.
+    for the same route; claims never overlap. When `stop()` turns true (the worker is shutting
+    down), the task in hand is finished and the rest of the claimed batch goes back to New.
     """
     summary = ProcessSummary()
     publisher = Publisher()
     try:
-        _process(publisher, summary, route_id, waiting_only, batch_size, max_tasks, max_seconds, progress)
+        _process(publisher, summary, route_id, waiting_only, batch_size, max_tasks, max_seconds, progress, stop)
     finally:
         publisher.close()
     return summary
@@ -671,7 +700,7 @@ def process_tasks(route_id: int | None = None, *, waiting_only: bool = False, ba
 
 def _process(publisher: Publisher, summary: ProcessSummary, route_id: int | None, waiting_only: bool,
              batch_size: int, max_tasks: int | None, max_seconds: float | None,
-             progress: Callable[[ProcessSummary], None] | None) -> None:
+             progress: Callable[[ProcessSummary], None] | None, stop: Callable[[], bool] | None = None) -> None:
     started = time.monotonic()
     # route -> when its platform lets us call again, after a 429 in this call
     rate_limited: dict[int, datetime] = {}
@@ -684,7 +713,12 @@ def _process(publisher: Publisher, summary: ProcessSummary, route_id: int | None
         ids = claim_tasks(route_id, limit, waiting_only=waiting_only)
         if not ids:
             break
-        for task in Task.objects.filter(pk__in=ids).order_by("pk"):
+        batch = list(Task.objects.filter(pk__in=ids).order_by("pk"))
+        for position, task in enumerate(batch):
+            if stop and stop():
+                publisher.flush()
+                summary.handed_back += hand_back([t.pk for t in batch[position:]])
+                return
             until = rate_limited.get(task.route_id)
             if until is not None and until > timezone.now():
                 # The platform just told us to wait: don't hammer it with the rest of the batch.
@@ -700,6 +734,12 @@ def _process(publisher: Publisher, summary: ProcessSummary, route_id: int | None
             progress(summary)
         if route_id is not None and route_id in rate_limited:
             break  # the rest waits for the platform's reset (process_route comes back then)
+
+
+def hand_back(task_ids: list[int]) -> int:
+    """Return claimed, unpublished tasks to New (a worker shutting down)."""
+    return Task.objects.filter(pk__in=task_ids, status=Task.Status.PROCESSING).update(
+        status=Task.Status.NEW, processing_started_at=None, claimed_by=None, updated_at=timezone.now())
 
 
 def _release(task: Task, retry_at: datetime | None) -> PublishOutcome:
@@ -735,30 +775,29 @@ def skip_tasks(task_ids: Iterable[int]) -> int:
 # --------------------------------------------------------------------------------------------
 
 
-def repair(now: datetime | None = None) -> dict[str, int]:
-    """Hand back tasks stuck in Processing and end runs whose worker stopped beating.
+def repair(now: datetime | None = None) -> dict:
+    """Hand back tasks stuck in Processing and resume runs whose worker stopped.
 
-    A worker killed mid-publication leaves its claimed tasks in Processing; after
-    STUCK_TASK_TIMEOUT_MINUTES they return to New (so a publication may repeat: at least once).
-    A run whose heartbeat is older than that is marked Failed with the reason.
+    Work held by a process of this host that no longer exists comes back at once
+    (`claims.recover`). Otherwise a worker killed mid-publication leaves its claimed tasks in
+    Processing until STUCK_TASK_TIMEOUT_MINUTES, then they return to New (so a publication may
+    repeat: at least once); a run whose heartbeat is that old is queued again, up to
+    MAX_RUN_RESUMES times, then marked Failed with the reason. `runs_resumed` lists the runs
+    to hand to a worker.
     """
+    from . import claims
+
     now = now or timezone.now()
+    result = claims.recover(now)
     limit = now - timedelta(minutes=settings.STUCK_TASK_TIMEOUT_MINUTES)
-    tasks = Task.objects.filter(status=Task.Status.PROCESSING).filter(
+    result["tasks_released"] += Task.objects.filter(status=Task.Status.PROCESSING).filter(
         Q(processing_started_at__lt=limit) | Q(processing_started_at__isnull=True, updated_at__lt=limit)
-    ).update(status=Task.Status.NEW, processing_started_at=None,
+    ).update(status=Task.Status.NEW, processing_started_at=None, claimed_by=None,
              last_error="Returned to New: the worker publishing it stopped.", updated_at=now)
-    stale_runs = Run.objects.filter(status=Run.Status.RUNNING).filter(
-        Q(heartbeat_at__lt=limit) | Q(heartbeat_at__isnull=True, started_at__lt=limit))
-    runs = 0
-    for run in stale_runs.only("pk", "worker", "heartbeat_at", "pages"):
-        seen = run.heartbeat_at or now
-        runs += Run.objects.filter(pk=run.pk, status=Run.Status.RUNNING).update(
-            status=Run.Status.FAILED, finished_at=now, error_step=f"page {run.pages + 1}",
-            error=(f"The worker running it ({run.worker or 'unknown'}) stopped: no heartbeat since "
-                   f"{timezone.localtime(seen):%Y-%m-%d %H:%M:%S}. Pages already read kept their tasks; "
-                   f"run the incoming again to continue (records with an id get no duplicate task)."))
-    return {"tasks_released": tasks, "runs_failed": runs}
+    resumed, failed = claims.resume_runs(list(claims.stale_runs(limit)), now)
+    result["runs_resumed"] += resumed
+    result["runs_failed"] += failed
+    return result
 
 
 def prune(now: datetime | None = None) -> dict[str, int]:

@@ -187,6 +187,9 @@ class Run(models.Model):
     error_step = models.CharField(max_length=100, blank=True)  # e.g. "page 2"
     cancel_requested = models.BooleanField(default=False)
     worker = models.CharField(max_length=200, blank=True)
+    # "host:pid" of the process running it, so a dead one is recognised at once (connections.claims)
+    claimed_by = models.CharField(max_length=100, null=True, blank=True)
+    resumes = models.PositiveSmallIntegerField(default=0)  # times restarted after its worker died
     heartbeat_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     started_at = models.DateTimeField(null=True, blank=True)
@@ -238,6 +241,7 @@ class Task(models.Model):
     response_body = models.TextField(blank=True)
     next_attempt_at = models.DateTimeField(null=True, blank=True)
     processing_started_at = models.DateTimeField(null=True, blank=True)
+    claimed_by = models.CharField(max_length=100, null=True, blank=True)  # "host:pid" publishing it
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -11,6 +11,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from . import engine
+from .lifecycle import stopping
 from .models import Incoming, Route, Run, WorkerHeartbeat
 
 log = logging.getLogger(__name__)
@@ -19,8 +20,16 @@ log = logging.getLogger(__name__)
 # long route cannot starve the queue (and a worker restart loses at most one batch of claims).
 PROCESS_SLICE_SECONDS = 60
 
+# Time limits (seconds): the soft one raises inside the task, the hard one kills its process.
+# Every platform call already ends within HTTP_TOTAL_TIMEOUT, so these catch what else could hang.
+RUN_LIMITS = {"soft_time_limit": settings.RUN_TIME_LIMIT, "time_limit": settings.RUN_TIME_LIMIT + 300}
+# A slice, plus the publication in hand when it ends (a call, and maybe a second for a branching
+# outgoing transformer), plus room to save; hard only: a soft limit would fail the task in hand.
+PUBLISH_LIMITS = {"time_limit": PROCESS_SLICE_SECONDS + 3 * settings.HTTP_TOTAL_TIMEOUT + 60}
+SYSTEM_LIMITS = {"soft_time_limit": 240, "time_limit": 300}
 
-@shared_task(name="connections.heartbeat")
+
+@shared_task(name="connections.heartbeat", soft_time_limit=30, time_limit=60)
 def heartbeat() -> str:
     """Record that a worker is alive; the dashboard shows workers seen in the last minutes."""
     hostname = socket.gethostname()
@@ -46,14 +55,35 @@ def enqueue_processing(route_ids: list[int]) -> None:
         start_processing(route_id)
 
 
-@shared_task(name="connections.execute_run")
+def hand_over(task, *args) -> str:
+    """Send `task(*args)` again for the next worker, because this one is shutting down.
+
+    With a short countdown: a worker that is shutting down still receives messages, and would
+    run a plain one, but it holds a delayed one unstarted and gives it back to the broker as it
+    stops.
+    """
+    task.apply_async(args, countdown=2)
+    return "handed over: the worker is shutting down"
+
+
+@shared_task(name="connections.execute_run", **RUN_LIMITS)
 def execute_run(run_id: int) -> str:
     """Run a queued Run (an incoming configuration); realtime routes start publishing page by page."""
-    run = engine.execute_run(run_id, notify=enqueue_processing)
+    if stopping():
+        return hand_over(execute_run, run_id)
+    run = engine.execute_run(run_id, notify=enqueue_processing, stop=stopping)
+    if run.status == Run.Status.QUEUED:  # put back between pages by the shutdown
+        return hand_over(execute_run, run.pk)
     return f"run {run.pk}: {run.status}"
 
 
-@shared_task(name="connections.run_incoming")
+def resume(run_ids: list[int]) -> None:
+    """Hand runs queued again after their worker died to a worker."""
+    for run_id in run_ids:
+        execute_run.delay(run_id)
+
+
+@shared_task(name="connections.run_incoming", **RUN_LIMITS)
 def run_incoming(incoming_id: int, trigger: str = "schedule") -> str | None:
     """Start a new run of an incoming configuration (what a scheduler calls)."""
     incoming = Incoming.objects.filter(pk=incoming_id, disabled=False).first()
@@ -64,19 +94,28 @@ def run_incoming(incoming_id: int, trigger: str = "schedule") -> str | None:
     return execute_run(run.pk)
 
 
-@shared_task(name="connections.run_route")
+@shared_task(name="connections.run_route", **RUN_LIMITS)
 def run_route(route_id: int, run_id: int) -> str:
     """A route's "Run now": run its incoming (run_id, already queued), then publish the route's tasks."""
-    run = engine.execute_run(run_id, notify=enqueue_processing)
+    if stopping():
+        return hand_over(run_route, route_id, run_id)
+    run = engine.execute_run(run_id, notify=enqueue_processing, stop=stopping)
+    if run.status == Run.Status.QUEUED:  # put back between pages by the shutdown
+        return hand_over(run_route, route_id, run.pk)
     start_processing(route_id)
     return f"run {run.pk}: {run.status}"
 
 
-@shared_task(name="connections.process_route")
+@shared_task(name="connections.process_route", **PUBLISH_LIMITS)
 def process_route(route_id: int | None = None, waiting_only: bool = False) -> str:
     """Publish a route's due tasks (all routes with None); come back later for Waiting ones."""
-    summary = engine.process_tasks(route_id, waiting_only=waiting_only, max_seconds=PROCESS_SLICE_SECONDS)
-    if route_id is not None:
+    if stopping():
+        return hand_over(process_route, route_id, waiting_only)
+    summary = engine.process_tasks(route_id, waiting_only=waiting_only, max_seconds=PROCESS_SLICE_SECONDS,
+                                   stop=stopping)
+    if summary.handed_back:
+        hand_over(process_route, route_id, waiting_only)
+    elif route_id is not None:
         if summary.rate_limited_until:
             # The platform asked us to wait: come back at its reset, not at once (no 429 loop).
             _come_back(route_id, waiting_only, summary.rate_limited_until)
@@ -95,7 +134,7 @@ def _come_back(route_id: int, waiting_only: bool, when) -> None:
     process_route.apply_async((route_id, waiting_only), countdown=countdown)
 
 
-@shared_task(name="connections.process_due_tasks")
+@shared_task(name="connections.process_due_tasks", **SYSTEM_LIMITS)
 def process_due_tasks() -> str:
     """Periodic: publish what is due. Realtime routes: New and Waiting tasks (New ones are left over
     after a crash); scheduled routes: only Waiting retries, their New tasks wait for their scheduler."""
@@ -109,16 +148,17 @@ def process_due_tasks() -> str:
     return f"{len(realtime) + len(retries)} routes with due tasks"
 
 
-@shared_task(name="connections.repair")
+@shared_task(name="connections.repair", **SYSTEM_LIMITS)
 def repair() -> dict:
-    """Periodic: hand back tasks stuck in Processing, fail runs whose worker died."""
+    """Periodic: hand back tasks stuck in Processing, resume runs whose worker died."""
     result = engine.repair()
+    resume(result["runs_resumed"])
     if result["tasks_released"]:
         process_due_tasks.delay()
     return result
 
 
-@shared_task(name="connections.prune")
+@shared_task(name="connections.prune", soft_time_limit=3300, time_limit=3600)
 def prune() -> dict:
     """Periodic (daily): delete finished tasks, runs and request logs past their retention."""
     return engine.prune()

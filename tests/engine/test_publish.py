@@ -4,7 +4,7 @@ from datetime import UTC, timedelta
 from django.utils import timezone
 
 from connections import engine
-from connections.models import Task
+from connections.models import Run, Task
 
 
 def subscribe(pipeline):
@@ -139,7 +139,7 @@ def test_a_claimed_task_cannot_be_claimed_again(pipeline):
     assert engine.claim_tasks(pipeline.route.pk) == []
 
 
-def test_repair_returns_stuck_tasks_and_fails_dead_runs(pipeline, settings):
+def test_repair_returns_stuck_tasks_and_resumes_dead_runs(pipeline, settings):
     run = subscribe(pipeline)
     claimed = engine.claim_tasks(pipeline.route.pk, limit=10)
     long_ago = timezone.now() - timedelta(minutes=settings.STUCK_TASK_TIMEOUT_MINUTES + 1)
@@ -150,11 +150,23 @@ def test_repair_returns_stuck_tasks_and_fails_dead_runs(pipeline, settings):
 
     result = engine.repair()
 
-    assert result == {"tasks_released": 4, "runs_failed": 1}
+    assert result == {"tasks_released": 4, "runs_resumed": [run.pk], "runs_failed": 0}
     assert Task.objects.filter(pk__in=claimed[:4], status=Task.Status.NEW).count() == 4
     assert Task.objects.filter(pk__in=claimed[4:], status=Task.Status.PROCESSING).count() == 6
     run.refresh_from_db()
-    assert run.status == "failed" and "no heartbeat" in run.error
+    assert run.status == "queued" and run.resumes == 1
+    assert f"stopped at page {run.pages + 1}" in run.error and "started again automatically" in run.error
+
+
+def test_repair_fails_a_dead_run_that_has_used_up_its_resumes(pipeline, settings):
+    run = subscribe(pipeline)
+    long_ago = timezone.now() - timedelta(minutes=settings.STUCK_TASK_TIMEOUT_MINUTES + 1)
+    Run.objects.filter(pk=run.pk).update(status="running", heartbeat_at=long_ago, resumes=settings.MAX_RUN_RESUMES)
+
+    assert engine.repair()["runs_failed"] == 1
+
+    run.refresh_from_db()
+    assert run.status == "failed" and f"after {settings.MAX_RUN_RESUMES} automatic resumes" in run.error
     assert run.error_step == f"page {run.pages + 1}"  # the page it was reading when its worker stopped
 
 

@@ -102,7 +102,7 @@ class WorkerProcess:
         self.log_path = log_path
         self.log = open(log_path, "ab")
         cmd = [sys.executable, "-m", "celery", "-A", "alumio_lite", "worker", "--loglevel=INFO",
-               f"--concurrency={concurrency}", "--without-gossip", "--without-mingle",
+               f"--concurrency={concurrency}", "--without-gossip", "--without-mingle", "--queues=celery,system",
                f"--hostname=test-{os.getpid()}-{random.randint(0, 10**6)}@%h"]
         self.proc = subprocess.Popen(cmd, cwd=BASE_DIR, env=env, stdout=self.log, stderr=subprocess.STDOUT,
                                      start_new_session=True)
