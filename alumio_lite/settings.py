@@ -6,6 +6,7 @@ Celery's filesystem broker under ./var. Production sets DATABASE_URL and CELERY_
 import os
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 from csp.constants import NONE, SELF, UNSAFE_INLINE
@@ -41,6 +42,8 @@ ALLOWED_HOSTS = envlist("ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]")
 CSRF_TRUSTED_ORIGINS = envlist("CSRF_TRUSTED_ORIGINS")
 # Public address of the dashboard, used to build OAuth redirect URIs behind a proxy.
 PUBLIC_BASE_URL = env("PUBLIC_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+if not env("ALLOWED_HOSTS") and urlsplit(PUBLIC_BASE_URL).hostname:
+    ALLOWED_HOSTS.append(urlsplit(PUBLIC_BASE_URL).hostname)  # the public address is always answered
 
 INSTALLED_APPS = [
     "django.contrib.admin",

@@ -41,7 +41,9 @@ def test_compose_file_is_valid_and_complete():
     for name, service in services.items():
         assert service.get("healthcheck", {}).get("test"), f"{name} has no health check"
     assert "gunicorn" in " ".join(services["web"]["command"])
-    assert "worker" in services["worker"]["command"] and "beat" in services["beat"]["command"]
+    assert "worker" in services["worker"]["command"] and "--queues=celery" in services["worker"]["command"]
+    # beat runs embedded in the worker of the system queue, which user work cannot starve
+    assert {"worker", "--beat", "--queues=system"} <= set(services["beat"]["command"])
     for name in ("web", "worker", "beat"):
         env = services[name]["environment"]
         assert env["DATABASE_URL"].startswith("postgres://") and env["CELERY_BROKER_URL"].startswith("redis://")

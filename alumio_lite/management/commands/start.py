@@ -1,48 +1,61 @@
 """`manage.py start`: everything a local user needs, in one terminal.
 
 Migrates, collects static files, installs the default schedules, makes sure an admin
-account exists, then runs the dashboard, a Celery worker and Celery beat side by side.
-Ctrl-C (or SIGTERM) stops all three; if one of them dies, the others are stopped too.
+account exists, then runs the dashboard, a Celery worker for user work, a worker for the system
+jobs (heartbeat, repair, due tasks, retention) and Celery beat side by side under a supervisor
+(alumio_lite/supervisor.py): a process that dies is started again, Ctrl-C (or SIGTERM) stops
+them all, and none outlives the supervisor.
 """
+import fcntl
 import os
 import secrets
-import signal
-import subprocess
+import socket
 import sys
-import threading
-import time
+from urllib.parse import urlsplit
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management import call_command, get_commands
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
+
+from alumio_lite.supervisor import Supervisor
+
+LOCAL_NAMES = {"127.0.0.1", "localhost", "::1", "[::1]"}
 
 
 class Command(BaseCommand):
-    help = "Run the dashboard, a Celery worker and the scheduler together (local use)."
+    help = "Run the dashboard, the Celery workers and the scheduler together (local use)."
 
     def add_arguments(self, parser):
-        parser.add_argument("--host", default=os.environ.get("ALUMIO_HOST", "127.0.0.1"))
-        parser.add_argument("--port", type=int, default=int(os.environ.get("ALUMIO_PORT", "8000")))
+        parser.add_argument("--host", default=os.environ.get("ALUMIO_HOST"))
+        parser.add_argument("--port", type=int, default=os.environ.get("ALUMIO_PORT"))
         parser.add_argument("--concurrency", type=int, default=int(os.environ.get("WORKER_CONCURRENCY", "2")))
         parser.add_argument("--no-worker", action="store_true", help="run the dashboard only")
 
     def handle(self, *args, host, port, concurrency, no_worker, **options):
+        host, port, url = listen_address(host, port)
+        self._lock = hold_the_start_lock()
+        refuse_a_busy_port(host, port)
         call_command("migrate", interactive=False, verbosity=0)
         call_command("collectstatic", interactive=False, verbosity=0)
         if "setup_schedules" in get_commands():
             call_command("setup_schedules", verbosity=0)
-        self.ensure_admin(f"http://{host}:{port}/")
+        self.ensure_admin(url)
 
         python = sys.executable
+        celery = [python, "-m", "celery", "-A", "alumio_lite"]
+        quiet = ["--loglevel=INFO", "--without-gossip", "--without-mingle"]
         processes = {
             "web": [python, "manage.py", "runserver", f"{host}:{port}", "--noreload", "--skip-checks"],
         }
         if not no_worker:
-            processes["worker"] = [python, "-m", "celery", "-A", "alumio_lite", "worker", "--loglevel=INFO",
-                                   f"--concurrency={concurrency}", "--without-gossip", "--without-mingle"]
-            processes["beat"] = [python, "-m", "celery", "-A", "alumio_lite", "beat", "--loglevel=INFO",
-                                 "--pidfile="]
-        sys.exit(Supervisor(processes, self.stdout).run())
+            # Two workers on one host need distinct node names (remote control tells them apart).
+            processes["worker"] = [*celery, "worker", *quiet, f"--concurrency={concurrency}", "--queues=celery",
+                                   "--hostname=worker@%h"]
+            processes["system"] = [*celery, "worker", *quiet, "--concurrency=1",
+                                   f"--queues={settings.SYSTEM_QUEUE}", "--hostname=system@%h"]
+            processes["beat"] = [*celery, "beat", "--loglevel=INFO", "--pidfile="]
+        sys.exit(Supervisor(processes, self.stdout, on_started=None if no_worker else first_heartbeat).run())
 
     def ensure_admin(self, url: str) -> None:
         """Create the first admin from ALUMIO_ADMIN_USER/ALUMIO_ADMIN_PASSWORD, or with a random password."""
@@ -59,65 +72,78 @@ class Command(BaseCommand):
             "  Change it under Django admin -> Users once signed in."))
 
 
-class Supervisor:
-    """Start child processes, prefix their output, stop them all together."""
+def first_heartbeat() -> None:
+    """A heartbeat at once, so the dashboard shows the workers before beat's first tick."""
+    from connections.tasks import heartbeat
 
-    def __init__(self, commands: dict[str, list[str]], stdout):
-        self.commands = commands
-        self.stdout = stdout
-        self.children: dict[str, subprocess.Popen] = {}
-        self.stopping = False
+    heartbeat.delay()
 
-    def run(self) -> int:
-        signal.signal(signal.SIGINT, self._on_signal)
-        signal.signal(signal.SIGTERM, self._on_signal)
-        for name, cmd in self.commands.items():
-            # A session of their own: Ctrl-C reaches only us, and we stop them in order.
-            child = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                     start_new_session=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
-            self.children[name] = child
-            threading.Thread(target=self._pump, args=(name, child), daemon=True).start()
-        self._write("start", f"running {', '.join(self.children)}; press Ctrl-C to stop")
-        if "worker" in self.children:
-            # A first heartbeat so the dashboard shows the worker at once, not after beat's first tick.
-            from connections.tasks import heartbeat
 
-            heartbeat.delay()
-        exit_code = 0
-        while not self.stopping:
-            for name, child in self.children.items():
-                if child.poll() is not None:
-                    self._write("start", f"{name} exited with code {child.returncode}; stopping the rest")
-                    exit_code = child.returncode or 1
-                    self.stopping = True
-                    break
-            time.sleep(0.3)
-        self._stop_all()
-        return exit_code
+def listen_address(host: str | None, port: int | str | None) -> tuple[str, int, str]:
+    """(host, port) to listen on and the dashboard's address to print.
 
-    def _on_signal(self, signum, frame):
-        self.stopping = True
+    The printed address is PUBLIC_BASE_URL when it names another host than this machine's
+    loopback names: OAuth providers send the user back there after Grant access, and a user
+    who started on 127.0.0.1 would land on another host, signed out. Without --host/ALUMIO_HOST
+    the dashboard then listens where that address leads: a plain-HTTP address of this machine
+    (e.g. a LAN IP) and its port; otherwise (a proxy in front) on 127.0.0.1.
+    """
+    public = urlsplit(settings.PUBLIC_BASE_URL)
+    public_host = public.hostname or "127.0.0.1"
+    public_port = public.port or (443 if public.scheme == "https" else 80)
+    direct = public.scheme == "http" and (public_host in LOCAL_NAMES or _is_local_address(public_host))
+    if host is None:
+        host = public_host if direct and public_host not in LOCAL_NAMES else "127.0.0.1"
+    if port is None:
+        port = public_port if direct and public.port else 8000
+    port = int(port)
+    if public_host not in LOCAL_NAMES:
+        return host, port, settings.PUBLIC_BASE_URL + "/"
+    shown = public_host if public_host == "localhost" else host  # the name the redirect URIs use
+    return host, port, f"http://{shown}:{port}/"
 
-    def _stop_all(self) -> None:
-        for child in self.children.values():
-            if child.poll() is None:
-                # The main process only: Celery then shuts its pool down warmly, finishing
-                # the task in hand; signalling the whole group would kill the pool mid-task.
-                child.terminate()
-        deadline = time.monotonic() + 20
-        for name, child in self.children.items():
+
+def _is_local_address(name: str) -> bool:
+    """True when `name` resolves to an address this machine can listen on."""
+    try:
+        addresses = {info[4][0] for info in socket.getaddrinfo(name, None, type=socket.SOCK_STREAM)}
+    except OSError:
+        return False
+    for address in addresses:
+        family = socket.AF_INET6 if ":" in address else socket.AF_INET
+        with socket.socket(family, socket.SOCK_STREAM) as probe:
             try:
-                child.wait(max(0.1, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                self._write("start", f"{name} did not stop in time; killing it")
-                os.killpg(child.pid, signal.SIGKILL)
-                child.wait()
-        self._write("start", "stopped")
+                probe.bind((address, 0))
+                return True
+            except OSError:
+                continue
+    return False
 
-    def _pump(self, name: str, child: subprocess.Popen) -> None:
-        for line in iter(child.stdout.readline, b""):
-            self._write(name, line.decode(errors="replace").rstrip())
 
-    def _write(self, name: str, text: str) -> None:
-        self.stdout.write(f"{name:>6} | {text}")
-        self.stdout.flush()
+def refuse_a_busy_port(host: str, port: int) -> None:
+    family = socket.AF_INET6 if ":" in host.strip("[]") else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host.strip("[]"), port))
+        except OSError as exc:
+            raise CommandError(
+                f"{host}:{port} is not free ({exc.strerror}). Another program listens there; stop it, or "
+                f"choose another port with ALUMIO_PORT=8001 bin/start (or --port).") from None
+
+
+def hold_the_start_lock():
+    """One `start` per var directory: a second one would fight over the port and the broker."""
+    path = settings.VAR_DIR / "start.lock"
+    lock = open(path, "a+")  # noqa: SIM115 - held open for the life of the process
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        lock.seek(0)
+        raise CommandError(f"bin/start is already running for {settings.VAR_DIR} (pid {lock.read().strip() or '?'});"
+                           " stop it with Ctrl-C first.") from None
+    lock.seek(0)
+    lock.truncate()
+    lock.write(str(os.getpid()))
+    lock.flush()
+    return lock  # the kernel releases the lock when this process ends, however it ends
