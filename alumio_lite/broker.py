@@ -28,6 +28,8 @@ from time import monotonic
 from kombu.transport import TRANSPORT_ALIASES, filesystem
 from kombu.utils.json import dumps, loads
 
+from .processes import is_running
+
 log = logging.getLogger("alumio_lite.broker")
 
 
@@ -167,7 +169,7 @@ class Channel(filesystem.Channel):
         restored = 0
         for path in self.claimed_folder.iterdir():
             pid, dash, original = path.name.partition("-")
-            if not dash or not pid.isdigit() or _alive(int(pid)):
+            if not dash or not pid.isdigit() or is_running(int(pid)):
                 continue
             try:
                 os.rename(path, os.path.join(self.data_folder_in, original))
@@ -178,16 +180,6 @@ class Channel(filesystem.Channel):
             log.warning("Broker: %s message(s) taken by a process that stopped were put back in the queue.",
                         restored)
         return restored
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 class Transport(filesystem.Transport):

@@ -19,6 +19,8 @@ from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
 
+from alumio_lite.processes import is_running
+
 from .models import Run, Task
 
 
@@ -31,13 +33,7 @@ def is_dead(claim: str | None) -> bool:
     host, _, pid = (claim or "").rpartition(":")
     if host != socket.gethostname() or not pid.isdigit():
         return False
-    try:
-        os.kill(int(pid), 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:
-        return False
-    return False
+    return not is_running(int(pid))
 
 
 def _dead_claims(queryset) -> list[str]:

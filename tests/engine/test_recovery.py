@@ -2,9 +2,11 @@
 import socket
 import subprocess
 import sys
+from pathlib import Path
 
 from connections import claims, engine
 from connections.models import Run, Task
+from tests.support.worker import wait_for
 
 
 def dead_pid() -> int:
@@ -99,3 +101,15 @@ def test_an_old_worker_stops_paging_when_the_run_was_taken_over(pipeline):
 
     assert run.pages == 1  # stopped after the first page, leaving the run to the other worker
     assert run.status == Run.Status.RUNNING and run.claimed_by == "another-host:4242"
+
+
+def test_a_dead_but_unreaped_process_counts_as_dead():
+    # A killed pool process whose parent died too can stay a zombie where nothing reaps orphans.
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    try:
+        wait_for(lambda: Path(f"/proc/{child.pid}/stat").read_text().rpartition(")")[2].split()[0] == "Z",
+                 timeout=60, message="the child to exit unreaped")
+        assert claims.is_dead(f"{socket.gethostname()}:{child.pid}")
+        assert not claims.is_dead(claims.me())
+    finally:
+        child.wait()
