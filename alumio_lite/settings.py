@@ -253,8 +253,9 @@ CELERY_TASK_DEFAULT_QUEUE = "celery"
 SYSTEM_QUEUE = "system"
 CELERY_TASK_ROUTES = {
     name: {"queue": SYSTEM_QUEUE}
-    for name in ("connections.heartbeat", "connections.repair", "connections.process_due_tasks", "connections.prune")
-}
+    for name in ("connections.heartbeat", "connections.repair", "connections.process_due_tasks", "connections.prune",
+                 "webhooks.prune")
+}  # webhooks.process_pending turns requests into tasks: user work, so it stays on the default queue
 
 # Engine and logging knobs.
 REQUEST_LOG_BODY_LIMIT = envint("REQUEST_LOG_BODY_LIMIT", 10_000)  # bytes kept per body

@@ -136,7 +136,7 @@ def is_system(task: PeriodicTask) -> bool:
 DEFAULT_JOBS = [
     # name, task, every (seconds) or cron fields
     ("heartbeat", "connections.heartbeat", 30, "Workers report that they are alive (dashboard)."),
-    ("repair", "connections.repair", 60, "Return stuck tasks to New, fail runs whose worker died."),
+    ("repair", "connections.repair", 60, "Return stuck tasks to New, resume runs whose worker died."),
     ("process due tasks", "connections.process_due_tasks", 60, "Publish tasks whose retry time has come."),
     ("fold counts", "summaries.fold", 10, "Add recent task and request changes into the counts the pages show."),
     ("reconcile counts", "summaries.reconcile", {"minute": "15", "hour": "*"},

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('connections', '0003_task_claim_order'),
+        ('connections', '0004_incoming_webhook_subscriber'),
     ]
 
     operations = [
