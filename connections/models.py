@@ -189,7 +189,7 @@ class Run(models.Model):
     worker = models.CharField(max_length=200, blank=True)
     # "host:pid" of the process running it, so a dead one is recognised at once (connections.claims)
     claimed_by = models.CharField(max_length=100, null=True, blank=True)
-    resumes = models.PositiveSmallIntegerField(default=0)  # times restarted after its worker died
+    resumes = models.PositiveSmallIntegerField(default=0, db_default=0)  # times restarted after its worker died
     heartbeat_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     started_at = models.DateTimeField(null=True, blank=True)
