@@ -11,7 +11,7 @@ from alumio_lite.migration_ops import AddFieldOnline
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('connections', '0005_task_record_and_list_indexes'),
+        ('connections', '0006_route_deletion_started_at'),
     ]
 
     operations = [
