@@ -129,3 +129,17 @@ def test_grant_access_is_recorded(signed_in, consultant, oauth_provider, dashboa
     stored = str(list(LogEntry.objects.values_list("changes", "changes_text", "additional_data")))
     client.refresh_from_db()
     assert client.tokens["access_token"] not in stored
+
+
+def test_webhooks_and_storages_are_followed_with_secrets_masked():
+    from storages.models import Storage
+    from webhooks.models import Webhook
+
+    storage = Storage.objects.create(name="Ids", identifier="ids")
+    webhook = Webhook.objects.create(name="Hook", identifier="hook", secrets={"hmac_secret": "hook-canary-61"})
+    webhook.secrets = {"hmac_secret": "hook-canary-62"}
+    webhook.save()
+    assert _entries(storage).filter(action=LogEntry.Action.CREATE).exists()
+    assert _entries(webhook).filter(action=LogEntry.Action.UPDATE).get().changes_dict["secrets"] == [
+        "(secret)", "(secret)"]
+    assert "canary" not in str(list(LogEntry.objects.values_list("changes", flat=True)))

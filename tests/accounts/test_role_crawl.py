@@ -175,3 +175,20 @@ def test_a_user_without_a_role_opens_nothing(client, django_user_model):
     client.force_login(django_user_model.objects.create_user("nobody", password="x"))
     assert client.get("/").status_code == 403
     assert client.get("/clients/").status_code == 403
+
+
+@pytest.mark.parametrize("role, shown", [("Viewer", False), ("Admin", True)])
+def test_buttons_follow_the_role(client, world, viewer, admin_user, role, shown):
+    """Display only (the middleware enforces): a Viewer is not offered what it may not do."""
+    client.force_login({"Viewer": viewer, "Admin": admin_user}[role])
+    pages = {
+        "/connections/routes/": ["Run now", "New route"],
+        f"/clients/{CRAWL_SLUG}/": ["Test connection", "Duplicate", ">Edit<"],
+        "/connections/incoming/": ["Export all", "New incoming configuration"],
+        "/connections/transformers/": ["New transformer"],
+        "/clients/": ["Create HTTP Client"],
+    }
+    for url, words in pages.items():
+        body = client.get(url).content.decode()
+        for word in words:
+            assert (word in body) is shown, (role, url, word)

@@ -69,7 +69,7 @@ class Command(BaseCommand):
         shown = password if not os.environ.get("ALUMIO_ADMIN_PASSWORD") else "(from ALUMIO_ADMIN_PASSWORD)"
         self.stdout.write(self.style.SUCCESS(
             f"Created the first admin account.\n  Dashboard: {url}\n  User name: {username}\n  Password:  {shown}\n"
-            "  Change it under Django admin -> Users once signed in."))
+            "  Change it under Settings -> Users once signed in."))
 
 
 def first_heartbeat() -> None:
