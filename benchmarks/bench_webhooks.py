@@ -143,6 +143,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=float, default=30)
     parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--threads", type=int, default=8,
+                        help="gunicorn threads per process (1 = sync workers); both runs use the same server")
     args = parser.parse_args()
 
     admin_url = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres")
@@ -181,7 +183,8 @@ def main() -> None:
         port = free_port()
         gunicorn = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "alumio_lite.wsgi:application", "--bind", f"127.0.0.1:{port}",
-             "--workers", "2", "--pythonpath", str(BASE_DIR / "benchmarks"), "--log-level", "warning"],
+             "--workers", "2", "--threads", str(args.threads), "--pythonpath", str(BASE_DIR / "benchmarks"),
+             "--log-level", "warning"],
             cwd=BASE_DIR, env={**env, "DJANGO_SETTINGS_MODULE": "webhooks_baseline_settings"},
             start_new_session=True)
         wait_up(port, gunicorn)
@@ -197,8 +200,9 @@ def main() -> None:
         stored = WebhookRequest.objects.count() - warm_rows
         accepted = intake["statuses"].get(202, 0)
 
-        print(f"bench_webhooks: gunicorn 2 processes, PostgreSQL, broker {env['CELERY_BROKER_URL']}, "
-              f"{args.connections} connections x {args.seconds:g} s each, signed 2 KB JSON events")
+        print(f"bench_webhooks: gunicorn 2 processes x {args.threads} threads, PostgreSQL, "
+              f"broker {env['CELERY_BROKER_URL']}, {args.connections} connections x {args.seconds:g} s each, "
+              "signed 2 KB JSON events")
         print(f"machine: {os.cpu_count()} CPUs, load average {load_before[0]:.2f} before / {load_after[0]:.2f} "
               f"after (shared with other work: read the ratios)")
         for label, result in (("baseline (202, stores nothing)", baseline), ("webhook endpoint", intake)):
