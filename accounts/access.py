@@ -64,6 +64,7 @@ RULES: dict[str, str | tuple[str, str] | Callable] = {
     "connections:incoming_params_hint": READ,
     "connections:incoming_export": EDIT,
     "connections:incoming_import": EDIT,
+    "connections:import_job": EDIT,
     "connections:incoming_duplicate": EDIT,
     "connections:incoming_delete": EDIT,
     "connections:incoming_run_test": EDIT,

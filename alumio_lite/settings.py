@@ -271,6 +271,8 @@ TASK_INSERT_BATCH = envint("TASK_INSERT_BATCH", 2_000)
 RECORD_TASK_CAP = envint("RECORD_TASK_CAP", 10_000)  # tasks one record may become, over all routes
 PAGE_TASK_CAP = envint("PAGE_TASK_CAP", 1_000_000)  # tasks one page may become
 RECORD_MAX_CHARS = envint("RECORD_MAX_CHARS", 1_000_000)  # one task's data as JSON text
+# A configurations file with more entries is imported by a worker, with progress (connections/import_jobs.py).
+IMPORT_INLINE_LIMIT = envint("IMPORT_INLINE_LIMIT", 500)
 # Retries in clients.http: 5xx and connection errors (idempotent requests only), and 429 waits,
 # bounded in number and in total seconds before RateLimited is raised.
 HTTP_MAX_RETRIES = envint("HTTP_MAX_RETRIES", 3)

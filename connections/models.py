@@ -334,3 +334,38 @@ class RunTest(models.Model):
 def _in_order(attachments: models.QuerySet) -> list[Transformer]:
     """The transformers of ordered attachment rows (position, then the order they were added)."""
     return [row.transformer for row in attachments.select_related("transformer").order_by("position", "pk")]
+
+
+class ImportJob(models.Model):
+    """A big configurations import, checked (and applied) by a worker while its page shows progress.
+
+    The file's text is kept here, not on disk, so a worker on another machine can read it; it is
+    emptied when the job ends. `changes` keeps the first rows of the report (see import_jobs).
+    """
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        FINISHED = "finished", "Finished"
+        FAILED = "failed", "Failed"
+
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.QUEUED)
+    file_name = models.CharField(max_length=200, blank=True)
+    text = models.TextField(blank=True)
+    dry_run = models.BooleanField(default=True)
+    total = models.PositiveIntegerField(default=0)  # configurations in the file
+    checked = models.PositiveIntegerField(default=0)
+    applied = models.BooleanField(default=False)
+    summary = models.CharField(max_length=300, blank=True)
+    changes = models.JSONField(default=list, blank=True)
+    error = models.TextField(blank=True)
+    back_url = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"Import {self.pk} ({self.file_name})"
+
+    @property
+    def done(self) -> bool:
+        return self.status in (self.Status.FINISHED, self.Status.FAILED)

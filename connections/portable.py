@@ -8,7 +8,7 @@ every configuration with the same form the pages use, then either reports what w
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -134,6 +134,9 @@ class ImportReport:
         return f"{verb}: " + ", ".join(parts)
 
 
+PROGRESS_EVERY = 100
+
+
 class ImportFileError(ValueError):
     """The file is not an export of this application."""
 
@@ -238,12 +241,25 @@ def _plan_one(kind: str, entry: Any, storages_in_file: set[str] = frozenset()) -
     return change, form
 
 
-def import_document(document: dict, dry_run: bool = False) -> ImportReport:
-    """Check every configuration in `document`; unless `dry_run`, apply all of them or none."""
+def entry_count(document: dict) -> int:
+    """How many configurations (and storages, webhooks) the file holds."""
+    return sum(len(document.get(key) or []) for key in ("storages", "incoming", "outgoing", "webhooks"))
+
+
+def import_document(document: dict, dry_run: bool = False,
+                    progress: Callable[[int], None] | None = None) -> ImportReport:
+    """Check every configuration in `document`; unless `dry_run`, apply all of them or none.
+
+    progress(n): called every PROGRESS_EVERY configurations checked (a big import runs on a worker).
+    """
     storage_plans = [storages_portable.plan(entry) for entry in document.get("storages", [])]
     in_file = {identifier for identifier, action, *_ in storage_plans if action != "error"}
-    plans = [(kind, *_plan_one(kind, entry, in_file), entry) for kind in ("incoming", "outgoing")
-             for entry in document.get(kind, [])]
+    plans = []
+    for kind in ("incoming", "outgoing"):
+        for entry in document.get(kind, []):
+            plans.append((kind, *_plan_one(kind, entry, in_file), entry))
+            if progress and len(plans) % PROGRESS_EVERY == 0:
+                progress(len(storage_plans) + len(plans))
     changes = [Change("storage", identifier, action, errors, changed)
                for identifier, action, errors, changed, _ in storage_plans]
     changes += [change for _, change, _, _ in plans]

@@ -184,3 +184,12 @@ def delete_route(route_id: int) -> str:
     from .deletion import delete_route as delete
 
     return f"route {route_id}: {delete(route_id)} tasks deleted"
+
+
+@shared_task(name="connections.import_configurations")
+def import_configurations(job_id: int) -> str:
+    """Check and apply a big configurations import (see connections.import_jobs)."""
+    from .import_jobs import execute
+
+    job = execute(job_id)
+    return f"import {job.pk}: {job.summary or job.error}"

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 
+from django.conf import settings
 from django.contrib import messages
 from django.db import transaction
 from django.db.models import Max, ProtectedError, Q, QuerySet
@@ -22,9 +23,9 @@ from clients.platforms import bodies
 from clients.platforms.registry import PLATFORMS
 from webhooks.parsers import WEBHOOK, WEBHOOK_LABEL
 
-from .. import files, portable, run_test
+from .. import files, import_jobs, portable, run_test
 from ..forms import ConfigurationForm, ImportForm, IncomingForm, derived_identifier, find_entity, platform_or_none
-from ..models import Incoming, IncomingTransformer, RunTest
+from ..models import ImportJob, Incoming, IncomingTransformer, RunTest, WorkerHeartbeat
 
 # --- shared by Incoming and Outgoing --------------------------------------------------------
 
@@ -202,12 +203,20 @@ def import_view(request: HttpRequest, back_url_name: str, back_url: str = "") ->
     report = None
     problem = ""
     form = ImportForm(request.POST or None, request.FILES or None)
+    back_url = back_url or reverse(f"connections:{back_url_name}")
     if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        raw = upload.read()
         try:
-            document = portable.loads(form.cleaned_data["file"].read())
+            document = portable.loads(raw)
         except portable.ImportFileError as exc:
             form.add_error("file", str(exc))
         else:
+            total = portable.entry_count(document)
+            if total > settings.IMPORT_INLINE_LIMIT:  # too long for one web request: a worker does it
+                job = import_jobs.start(raw.decode("utf-8"), upload.name, form.cleaned_data["dry_run"], total,
+                                        back_url)
+                return redirect("connections:import_job", job.pk)
             report = portable.import_document(document, dry_run=form.cleaned_data["dry_run"])
             if report.applied:
                 audit.record("Import", detail=report.summary(), file=form.cleaned_data["file"].name[:200])
@@ -217,9 +226,16 @@ def import_view(request: HttpRequest, back_url_name: str, back_url: str = "") ->
     return render(
         request,
         "connections/incoming_import.html",
-        {"form": form, "report": report, "problem": problem,
-         "back_url": back_url or reverse(f"connections:{back_url_name}")},
+        {"form": form, "report": report, "problem": problem, "back_url": back_url},
     )
+
+
+def import_job(request: HttpRequest, pk: int) -> HttpResponse:
+    """A big import on a worker: progress while it runs (htmx polls this), then its report."""
+    job = get_object_or_404(ImportJob.objects.defer("text"), pk=pk)
+    template = "connections/_import_job.html" if request.htmx else "connections/import_job.html"
+    return render(request, template, {"job": job, "back_url": job.back_url or reverse("connections:incoming_list"),
+                                      "no_worker": not WorkerHeartbeat.online().exists()})
 
 
 # --- Incoming pages -------------------------------------------------------------------------
@@ -348,6 +364,7 @@ urlpatterns = [
     path("params-hint/", incoming_params_hint, name="incoming_params_hint"),
     path("export/", incoming_export, name="incoming_export"),
     path("import/", incoming_import, name="incoming_import"),
+    path("import/jobs/<int:pk>/", import_job, name="import_job"),
     path("<int:pk>/", incoming_edit, name="incoming_edit"),
     path("<int:pk>/duplicate/", incoming_duplicate, name="incoming_duplicate"),
     path("<int:pk>/delete/", incoming_delete, name="incoming_delete"),
