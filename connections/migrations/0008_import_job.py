@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('connections', '0006_route_deletion_started_at'),
+        ('connections', '0007_claims'),
     ]
 
     operations = [
