@@ -54,7 +54,8 @@ def _edit_form(client: HttpClient, **changes) -> dict:
     return data
 
 
-def test_saving_the_client_while_a_refresh_is_answered_keeps_the_new_tokens(signed_in, granted_timely):
+def test_saving_the_client_while_a_refresh_is_answered_keeps_the_new_tokens(signed_in, granted_timely, settings):
+    settings.TOKEN_REQUEST_TIMEOUT = 300  # the held answer must outlast slow page requests on a loaded machine
     client = granted_timely
     old = dict(client.tokens)
     with TokenEndpoint() as endpoint:
@@ -81,7 +82,8 @@ def test_saving_the_client_while_a_refresh_is_answered_keeps_the_new_tokens(sign
     assert stored.auth_state == "granted" and stored.refresh_claim == ""
 
 
-def test_no_database_lock_is_held_while_the_token_endpoint_answers(granted_timely, consultant):
+def test_no_database_lock_is_held_while_the_token_endpoint_answers(granted_timely, consultant, settings):
+    settings.TOKEN_REQUEST_TIMEOUT = 300  # the held answer must outlast a slow sign-in on a loaded machine
     client = granted_timely
     with TokenEndpoint() as endpoint:
         _point_token_url(client, endpoint.url)
