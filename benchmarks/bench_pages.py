@@ -125,6 +125,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)  # a database seeded by an older checkout
     settings.DEBUG = True  # so connection.queries counts the queries
     settings.ALLOWED_HOSTS = ["*"]
     from django.contrib.auth import get_user_model
