@@ -13,7 +13,7 @@ from django.utils.functional import cached_property
 
 # Counted up to here; beyond, the changelist says this many and pages stop there (the dashboard's
 # own lists, with "Load older", go on without a limit).
-COUNT_CAP = 10_000
+COUNT_CAP = 1_000
 
 
 class CappedCountPaginator(Paginator):

@@ -80,7 +80,7 @@ def pages() -> list[tuple[str, str]]:
         ("Admin tasks, search", f"/admin/connections/task/?q={some_task[1][:12]}"),
         ("Admin request logs", "/admin/clients/requestlog/"),
         ("Admin request logs, errors", "/admin/clients/requestlog/?status_class=errors"),
-        ("Admin request logs, search", f"/admin/clients/requestlog/?q={some_log_task}"),
+        ("Admin request logs, search", f"/admin/clients/requestlog/?q=task+{some_log_task}"),
         ("Admin runs", "/admin/connections/run/"),
     ]
     return [(name, url.replace(" ", "+")) for name, url in listed]

@@ -66,22 +66,24 @@ class StatusClassFilter(ChoicesFilter):
 class RequestLogAdmin(BigTableAdmin):
     list_display = ("created_at", "client", "method", "url", "status", "duration_ms")
     list_filter = ("client", MethodFilter, StatusClassFilter)
-    # Only indexed lookups: the number of a request log, or of the task or run it belongs to.
+    # Only indexed lookups, one at a time: the number of a request log, or "task N" / "run N" for
+    # the logs of a task or run (an OR of the three made SQLite read the whole table: 11 s at 1.5M).
     search_fields = ("id",)
-    search_help_text = "A request log's number, or the number of its task or run."
+    search_help_text = "A request log's number, or “task 12” / “run 5” for the logs of a task or run."
     list_select_related = ("client",)
     raw_id_fields = ("run", "task")
     changelist_defer = ("request_headers", "request_body", "response_headers", "response_body",
                         "client__secrets", "client__tokens")
 
     def get_search_results(self, request, queryset, search_term):
-        term = search_term.strip().lstrip("#")
-        if not term:
+        words = search_term.replace(":", " ").replace("#", " ").lower().split()
+        if not words:
             return queryset, False
-        if not term.isdigit():
+        field = {"task": "task_id", "run": "run_id"}.get(words[0], "pk") if len(words) == 2 else "pk"
+        number = words[-1]
+        if len(words) > 2 or not number.isdigit() or (len(words) == 2 and field == "pk"):
             return queryset.none(), False
-        number = int(term)
-        return queryset.filter(Q(pk=number) | Q(task_id=number) | Q(run_id=number)), False
+        return queryset.filter(**{field: int(number)}), False
 
     def has_add_permission(self, request) -> bool:
         return False

@@ -340,10 +340,16 @@ def _store_page(run: Run, where: tuple[int, int, str], records: list, raw_count:
     from .storing import StoreError, task_batches
 
     realtime: set[int] = set()
+    if "created" not in counters:  # once per run: the tasks a redelivered run wrote before
+        counters["created"] = Task.objects.filter(run=run).count()
     try:
         for rows in task_batches(run, where, records, routes, route_chains, entity_chain, counters, dedupe_key):
             with transaction.atomic():  # one short write lock per batch, not per page
+                # What the batch adds is one short range of the (run, id) index after the run's newest
+                # task: recounting every task of the run after every page grew with the run.
+                last = Task.objects.filter(run=run).order_by("-pk").values_list("pk", flat=True).first() or 0
                 Task.objects.bulk_create(rows, batch_size=500, ignore_conflicts=True)
+                counters["created"] += Task.objects.filter(run=run, pk__gt=last).count()
                 Run.objects.filter(pk=run.pk).update(heartbeat_at=timezone.now())
             realtime.update(row.route_id for row in rows if row.route.realtime)
     except StoreError as exc:
@@ -352,10 +358,9 @@ def _store_page(run: Run, where: tuple[int, int, str], records: list, raw_count:
     counters["entities"] += raw_count  # raw, before filtering
     with transaction.atomic():
         step_context.current().commit()  # "Save to storage" / "Filter previously stored" of this page
-        created = Task.objects.filter(run=run).count()
         Run.objects.filter(pk=run.pk).update(
             pages=counters["pages"], entities=counters["entities"], filtered=counters["filtered"],
-            tasks_created=created, heartbeat_at=timezone.now(),
+            tasks_created=counters["created"], heartbeat_at=timezone.now(),
         )
         if also is not None:
             also()

@@ -29,7 +29,7 @@ def destination():
 
 @pytest.fixture
 def pipeline(db, source, destination):
-    return build_pipeline(source, destination)
+    return build_pipeline(source, destination, backoff=600)  # a retry never comes due within a test
 
 
 def fresh_counts() -> dict[tuple[int, str], int]:
