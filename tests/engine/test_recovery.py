@@ -113,3 +113,15 @@ def test_a_dead_but_unreaped_process_counts_as_dead():
         assert not claims.is_dead(claims.me())
     finally:
         child.wait()
+
+
+def test_the_run_page_says_a_run_was_started_again(signed_in, pipeline):
+    run = subscribe(pipeline)
+    Run.objects.filter(pk=run.pk).update(status=Run.Status.RUNNING, claimed_by=f"{socket.gethostname()}:{dead_pid()}")
+    claims.recover()
+
+    queued = signed_in.get(run.get_absolute_url()).content.decode()
+    assert "it was started again automatically (resume 1 of 3)" in queued
+    engine.execute_run(run.pk)
+    finished = signed_in.get(run.get_absolute_url()).content.decode()
+    assert "started again 1 time after its worker stopped" in finished
