@@ -321,6 +321,9 @@ def prefix_of(step: str) -> str:
 
 
 def _describe_error(client, exc: BaseException) -> str:
+    if exc.__class__.__name__ == "SoftTimeLimitExceeded":  # Celery's soft time limit of a run
+        return (f"Stopped after {settings.RUN_TIME_LIMIT} s, the longest a run may take (RUN_TIME_LIMIT). "
+                "Pages already read kept their tasks; narrow the request or raise RUN_TIME_LIMIT.")
     status = getattr(exc, "status", None)
     text = _error_text(client, exc)
     name = exc.__class__.__name__

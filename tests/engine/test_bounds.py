@@ -74,3 +74,16 @@ def test_route_form_refuses_backoffs_and_attempts_out_of_bounds(signed_in, pipel
     assert response.status_code == 200
     assert message in response.context["form"].errors[field][0]
     assert not Route.objects.filter(name="Bounded").exists()
+
+
+def test_a_run_stopped_by_its_time_limit_says_so(pipeline, settings):
+    from celery.exceptions import SoftTimeLimitExceeded
+
+    def time_is_up(run):
+        raise SoftTimeLimitExceeded()  # what Celery raises inside the task at RUN_TIME_LIMIT
+
+    run = engine.execute_run(engine.start_run(pipeline.incoming).pk, progress=time_is_up)
+
+    assert run.status == Run.Status.FAILED
+    assert f"Stopped after {settings.RUN_TIME_LIMIT} s, the longest a run may take (RUN_TIME_LIMIT)" in run.error
+    assert Task.objects.filter(run=run).count() == 100  # the first page kept its tasks
