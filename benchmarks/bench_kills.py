@@ -9,10 +9,12 @@ Scenarios (each in a fresh var directory: SQLite + the embedded broker, every se
 - pool:       SIGKILL the worker's pool process (Celery starts a new one);
 - supervisor: SIGKILL the supervisor (its children get SIGTERM), then `manage.py start` again;
 - all:        SIGKILL the supervisor and every process under it at once, then start again;
-- sigterm:    SIGTERM the supervisor (what Ctrl-C does), then start again.
+- sigterm:    SIGTERM the supervisor (what Ctrl-C does), then start again;
+- all-in-run: like "all", but while the run is still reading pages (the source answers a page in 0.3 s and the
+              kill comes at page 3), so the run itself must be resumed.
 
-The kill comes once the destination has received a third of the entities. Printed per scenario: sent (entities
-the source served), delivered (distinct entities the destination received), duplicated (received more than
+The kill comes once the destination has received a third of the entities (all-in-run: at page 3 of the
+run). Printed per scenario: sent (entities the source served), delivered (distinct entities the destination received), duplicated (received more than
 once: at-least-once delivery), lost (never received), stuck (tasks not Finished at the end), the time from
 the kill until every task is Finished, and the total time as a ratio to the baseline. Asserts nothing.
 """
@@ -31,7 +33,7 @@ from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(BASE_DIR))
-SCENARIOS = ["baseline", "worker", "pool", "supervisor", "all", "sigterm"]
+SCENARIOS = ["baseline", "worker", "pool", "supervisor", "all", "sigterm", "all-in-run"]
 RECOVERY_BUDGET = 20 * 60  # seconds; beyond it the run counts its unfinished tasks as stuck
 
 
@@ -114,6 +116,8 @@ def one(scenario: str, entities: int, tmp: Path) -> dict:
     call_command("migrate", verbosity=0)
     source, destination = FakePicqer(records=entities).start(), FakePipedrive().start()
     destination.delay = 0.01  # a destination answering in 10 ms, so publication lasts long enough to kill
+    if scenario == "all-in-run":
+        source.delay = 0.3  # pages slow enough to kill the run itself mid-way
     try:
         pipeline = build_pipeline(source, destination, log_requests=False)
         port = free_port()
@@ -123,7 +127,10 @@ def one(scenario: str, entities: int, tmp: Path) -> dict:
         run = jobs.start_route(pipeline.route)
         killed_at = None
         received_at_kill = 0
-        if scenario != "baseline":
+        if scenario == "all-in-run":
+            while Run.objects.get(pk=run.pk).pages < 3:
+                time.sleep(0.05)
+        elif scenario != "baseline":
             while len(destination.published) < entities // 3:
                 time.sleep(0.05)
             received_at_kill = len(destination.published)
@@ -135,7 +142,7 @@ def one(scenario: str, entities: int, tmp: Path) -> dict:
                 os.kill(roles["pool"][0], signal.SIGKILL)
             elif scenario == "supervisor":
                 app.proc.kill()
-            elif scenario == "all":
+            elif scenario in ("all", "all-in-run"):
                 everyone = [pid for pids in roles.values() for pid in pids]
                 app.proc.kill()
                 for pid in everyone:
@@ -145,7 +152,7 @@ def one(scenario: str, entities: int, tmp: Path) -> dict:
                         pass
             elif scenario == "sigterm":
                 app.proc.send_signal(signal.SIGTERM)
-            if scenario in ("supervisor", "all", "sigterm"):
+            if scenario in ("supervisor", "all", "sigterm", "all-in-run"):
                 app.proc.wait(120)
                 # the old children end on their own (warmly after SIGTERM); then start again
                 deadline = time.monotonic() + 120
