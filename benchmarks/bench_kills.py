@@ -14,9 +14,10 @@ Scenarios (each in a fresh var directory: SQLite + the embedded broker, every se
               kill comes at page 3), so the run itself must be resumed.
 
 The kill comes once the destination has received a third of the entities (all-in-run: at page 3 of the
-run). Printed per scenario: sent (entities the source served), delivered (distinct entities the destination received), duplicated (received more than
-once: at-least-once delivery), lost (never received), stuck (tasks not Finished at the end), the time from
-the kill until every task is Finished, and the total time as a ratio to the baseline. Asserts nothing.
+run). Printed per scenario: sent (entities the source served), delivered (distinct entities the destination
+received), duplicated (received more than once: at-least-once delivery), lost (never received), stuck (tasks
+not Finished at the end), the time from the kill until every task is Finished, and the total time as a ratio
+to the baseline. Asserts nothing.
 """
 from __future__ import annotations
 
