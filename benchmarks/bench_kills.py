@@ -128,12 +128,13 @@ def one(scenario: str, entities: int, tmp: Path) -> dict:
         run = jobs.start_route(pipeline.route)
         killed_at = None
         received_at_kill = 0
-        if scenario == "all-in-run":
-            while Run.objects.get(pk=run.pk).pages < 3:
-                time.sleep(0.05)
-        elif scenario != "baseline":
-            while len(destination.published) < entities // 3:
-                time.sleep(0.05)
+        if scenario != "baseline":
+            if scenario == "all-in-run":
+                while Run.objects.get(pk=run.pk).pages < 3:
+                    time.sleep(0.05)
+            else:
+                while len(destination.published) < entities // 3:
+                    time.sleep(0.05)
             received_at_kill = len(destination.published)
             roles = app.descendants()
             killed_at = time.monotonic()
