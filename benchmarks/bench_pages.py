@@ -86,15 +86,17 @@ def pages() -> list[tuple[str, str]]:
     return [(name, url.replace(" ", "+")) for name, url in listed]
 
 
-def measure(client: Client, url: str, repeat: int) -> tuple[float, int, int]:
-    times, queries = [], 0
+def measure(client: Client, url: str, repeat: int) -> tuple[float, float, int, int]:
+    """Median time of the whole request and of its SQL alone (the part that grows with the data), ms."""
+    times, sql, queries = [], [], 0
     for _ in range(repeat):
         reset_queries()
         started = time.perf_counter()
         response = client.get(url)
         times.append((time.perf_counter() - started) * 1000)
+        sql.append(sum(float(q["time"]) for q in connection.queries) * 1000)
         queries = len(connection.queries)
-    return statistics.median(times), queries, response.status_code
+    return statistics.median(times), statistics.median(sql), queries, response.status_code
 
 
 def old_queries(repeat: int) -> list[tuple[str, float]]:
@@ -143,15 +145,15 @@ def main() -> None:
     total = Task.objects.order_by().values_list("id", flat=True).last()
     print(f"bench_pages on {vendor}, ~{total or 0:,} task ids; median of {args.repeat}; load average "
           f"{', '.join(f'{x:.1f}' for x in os.getloadavg())} on {os.cpu_count()} CPUs", flush=True)
-    print(f"{'page':<34} | {'median':>9} | {'queries':>7} | {'issue 14 at 1M':>14} | ratio")
+    print(f"{'page':<34} | {'median':>9} | {'of it SQL':>9} | {'queries':>7} | {'issue 14 at 1M':>14} | ratio")
     for name, url in pages():
         client.get(url)  # warm caches, as a page a user opens again
-        median, queries, status = measure(client, url, args.repeat)
+        median, sql, queries, status = measure(client, url, args.repeat)
         before = ISSUE_BASELINE.get(name, (None, None))[column]
         ratio = f"{median / before:.3f}" if before else ""
         flag = "" if status == 200 else f"  HTTP {status}"
-        print(f"{name:<34} | {median:7.1f}ms | {queries:>7} | {str(before or '') + (' ms' if before else ''):>14} | "
-              f"{ratio}{flag}", flush=True)
+        then = f"{before} ms" if before else ""
+        print(f"{name:<34} | {median:7.1f}ms | {sql:7.1f}ms | {queries:>7} | {then:>14} | {ratio}{flag}", flush=True)
     print("\nsame run, the old queries on this data:")
     for name, median in old_queries(max(1, args.repeat // 2)):
         print(f"  {name:<44} {median:9.1f} ms", flush=True)

@@ -168,7 +168,8 @@ def main() -> None:
     database = os.environ["DATABASE_URL"].split(":", 1)[0]
     broker = os.environ["CELERY_BROKER_URL"].split(":", 1)[0]
     print(f"bench_route: {args.entities} entities, 100 a page; database {database}, broker {broker}; "
-          f"workers: separate `celery worker` processes, --concurrency=1 each")
+          f"workers: separate `celery worker` processes, --concurrency=1 each; load average "
+          f"{', '.join(f'{x:.1f}' for x in os.getloadavg())} on {os.cpu_count()} CPUs", flush=True)
     with FakePicqer(records=args.entities, keep_requests=False) as source, \
             FakePipedrive(keep_requests=False) as destination:
         pipeline = build_pipeline(source, destination, name="bench", log_requests=False)
@@ -194,7 +195,7 @@ def main() -> None:
               f"({(big_pool / small_pool - 1) * 100:+.1f}%, target within 20%)")
         print(f"worker peak RSS (main process) : {small_memory[0].get('main', 0):6.1f} MB, "
               f"{big_memory[0].get('main', 0):6.1f} MB")
-    print(f"(logs and database in {tmp})")
+    print(f"(logs and database in {tmp}); load average at the end {', '.join(f'{x:.1f}' for x in os.getloadavg())}")
 
 
 if __name__ == "__main__":
