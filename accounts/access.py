@@ -142,6 +142,11 @@ RULES: dict[str, str | tuple[str, str] | Callable] = {
     "webhooks:request_replay": EDIT,
     # Settings -> Audit log (each page shows its own object's history to whoever sees the page).
     "audit:audit_log": USERS,
+    # Settings -> Environment variables: values may be secrets, so Admins only.
+    "variables:list": SECRETS,
+    "variables:create": SECRETS,
+    "variables:edit": SECRETS,
+    "variables:delete": SECRETS,
     # Settings -> Users.
     "accounts:user_list": USERS,
     "accounts:user_create": USERS,

@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "csp",
     "auditlog",  # who changed what and when (audit/registry.py says which models)
     "audit",
+    "variables",  # ${NAME} environment variables
     "clients",
     "connections",
     "storages",

@@ -18,6 +18,7 @@ urlpatterns = [
     path("clients/", include("clients.urls")),
     path("settings/users/", include("accounts.views")),
     path("settings/audit-log/", include("audit.views")),
+    path("settings/variables/", include("variables.views")),
     path("", include("connections.urls")),
     path("connections/storages/", include("storages.views")),
     path("sync/", include("sync.views")),

@@ -36,6 +36,7 @@ FOLLOWED = [
     ("storages.Storage", {"exclude_fields": NOISE}),
     ("sync.CreateOrUpdate", {"exclude_fields": NOISE}),
     ("auth.Group", {"m2m_fields": {"permissions"}}),
+    ("variables.Variable", {"exclude_fields": ["updated_at"], "mask_fields": ["stored"]}),
 ]
 
 

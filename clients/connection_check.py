@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from variables import resolve as variables
+
 from .models import HttpClient
 from .platforms.registry import UnknownPlatform, get_platform
 from .redaction import redact_text
@@ -31,10 +33,11 @@ def check_connection(client: HttpClient) -> Result:
     if not platform.test_entity:
         return Result(False, "This platform has no test call.")
     base_field = next((f for f in platform.fields if f.name == "base_uri"), None)
-    problem = base_field.shape_error((client.settings or {}).get("base_uri", "")) if base_field else ""
+    settings, _, unknown = variables.client_fields(client)  # the Base URI its ${NAME}s make today
+    problem = base_field.shape_error(settings.get("base_uri", "")) if base_field and not unknown else ""
     if problem:
         return Result(False, f"{problem} Edit the HTTP Client and fix its Base URI.")
-    secrets = client.secret_values()
+    secrets = client.secret_values() + variables.secret_values()
     try:
         with ClientSession(client) as session:
             first = session.call(platform.test_entity, step="Test connection")

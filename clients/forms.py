@@ -17,6 +17,8 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 
+from variables import resolve as variables
+
 from . import outbound
 from .auth import AuthError, check_header_value
 from .identifiers import identifier_error, unique_identifier
@@ -49,7 +51,16 @@ def check_url(value: str) -> str:
 
     Returned exactly as typed: a trailing slash can matter to the server (django-oauth-toolkit's
     /o/token/ does), and requests to a Base URI join paths without doubling slashes anyway.
+    ${NAME} environment variables are allowed; the URL they make today is what is checked.
     """
+    if variables.names_in(value):
+        try:
+            check_url(variables.resolve(value))
+        except variables.UnknownVariable as exc:
+            raise ValidationError(variables.sentence(exc)) from None
+        except ValidationError as exc:
+            raise ValidationError(f"With today's environment variables: {' '.join(exc.messages)}") from None
+        return value
     if "{" in value or "}" in value:
         start, end = value.find("{"), value.find("}")
         placeholder = value[start : end + 1] if 0 <= start < end else "{...}"
@@ -153,11 +164,16 @@ class ClientSettingsForm(forms.Form):
                 if spec.required:
                     self.add_error(spec.name, f"{spec.label} is required.")
                 continue
+            unknown = variables.missing(value)
+            if unknown:
+                self.add_error(spec.name, variables.sentence(variables.UnknownVariable(unknown)))
+                continue
             try:
                 if spec.kind == "url":
                     data[spec.name] = check_url(value)
-                    if spec.shape_error(value):  # e.g. Pipedrive's Base URI without /api
-                        raise ValidationError(spec.shape_error(value))
+                    made = variables.resolve(value)  # the URL ${NAME}s make today (all known: checked above)
+                    if spec.shape_error(made):  # e.g. Pipedrive's Base URI without /api
+                        raise ValidationError(spec.shape_error(made))
                 elif spec.kind == "choice" and value not in dict(spec.choices):
                     raise ValidationError("Pick one of the listed options.")
                 if spec.header_bound:

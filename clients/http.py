@@ -31,6 +31,8 @@ import requests
 from django.conf import settings
 from django.utils import timezone as dj_timezone
 
+from variables import resolve as variables
+
 from . import auth as authlib
 from . import auth_status, content_types, outbound, redaction, waits
 from . import pagination as paginglib
@@ -257,11 +259,14 @@ class ClientSession:
         self.body_limit = settings.REQUEST_LOG_BODY_LIMIT
         self.oauth = self.platform.uses_oauth(client.settings or {})
         self._secrets: list[str] = client.secret_values()
+        # ${NAME} in the client's fields, resolved now (variables/); an unknown one fails the first call.
+        self.settings, self.secrets, self._variables_error = variables.client_fields(client)
+        self._secrets += variables.secret_values() + [str(v) for v in self.secrets.values() if v]
         self._static_auth: dict[str, str] | None = None
         self._touched_at = 0.0
         self._session = _Session()
         self._session.headers.update({"Accept": "application/json"})
-        self._session.headers.update(self.platform.headers_for(client.settings))
+        self._session.headers.update(self.platform.headers_for(self.settings))
 
     # -- lifecycle
 
@@ -278,7 +283,9 @@ class ClientSession:
 
     @property
     def base_uri(self) -> str:
-        base = (self.client.settings or {}).get("base_uri", "")
+        if self._variables_error:
+            raise CredentialsError(f"HTTP Client {self.client.identifier!r}: {self._variables_error}")
+        base = (self.settings or {}).get("base_uri", "")
         if not base or "{" in base:
             raise CredentialsError(
                 f"the Base URI of HTTP Client {self.client.identifier!r} is not set (it is {base or 'empty'!r}); "
@@ -440,6 +447,11 @@ class ClientSession:
         comes back as `{"file": {...}}` (see content_types.file_entity).
         """
         method = method.upper()
+        try:  # ${NAME} in request parameters and JSON payloads, resolved at call time
+            params = variables.resolve(params)
+            json = variables.resolve(json) if encoded is None else json
+        except variables.UnknownVariable as exc:
+            raise PlatformError(str(exc), step=step, method=method) from None
         extra_headers = {"Accept": accept} if accept else {}
         if encoded is not None:
             extra_headers["Content-Type"] = encoded.content_type
@@ -680,8 +692,8 @@ class ClientSession:
             return self._static_auth
         creds = authlib.Credentials(
             platform=self.platform,
-            settings=self.client.settings or {},
-            secrets=self.client.secrets or {},
+            settings=self.settings or {},
+            secrets=self.secrets or {},
             access_token=lambda: self._access_token(force_refresh=force_refresh),
         )
         try:

@@ -19,6 +19,7 @@ from clients.models import HttpClient
 from storages import portable as storages_portable
 from storages.models import Storage
 from sync import portable as sync_portable
+from variables import resolve as variables
 from webhooks import portable as webhooks_portable
 from webhooks.parsers import WEBHOOK
 
@@ -120,6 +121,8 @@ class ImportReport:
     changes: list[Change]
     applied: bool
     problems: list[str] = field(default_factory=list)  # errors about the file as a whole
+    # ${NAME}s the file uses that this installation has not defined (Settings -> Environment variables)
+    missing_variables: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -273,7 +276,8 @@ def import_document(document: dict, dry_run: bool = False,
             change.errors.append("this identifier appears twice in the file")
             change.action = "error"
         seen.add((change.kind, change.identifier))
-    report = ImportReport(changes=changes, applied=False)
+    report = ImportReport(changes=changes, applied=False,
+                          missing_variables=sorted(variables.missing(document)))
     if dry_run or not report.ok:
         return report
     with transaction.atomic():

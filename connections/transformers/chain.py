@@ -6,6 +6,8 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from variables import resolve as variables
+
 from .base import StepFunction
 from .errors import TransformError, _Problem
 from .paths import Entity, _type_name
@@ -130,7 +132,11 @@ def _compile(steps: Any) -> list[CompiledStep]:
         if problems:
             raise TransformError(" ".join(problems) + " Fix the step's settings.", step_index=index,
                                  step_label=label)
-        compiled.append(CompiledStep(index, label, KINDS[step["kind"]].build(step.get("settings") or {})))
+        try:  # ${NAME} environment variables in the settings: today's values, each time a chain is built
+            settings = variables.resolve(step.get("settings") or {})
+        except variables.UnknownVariable as exc:
+            raise TransformError(variables.sentence(exc), step_index=index, step_label=label) from None
+        compiled.append(CompiledStep(index, label, KINDS[step["kind"]].build(settings)))
     return compiled
 
 

@@ -89,7 +89,7 @@ def _rule_reads(name: str) -> bool:
 
 # Editor: "cannot manage users, HTTP Client secrets or environment variables"; hosts and secrets are Admins'.
 EDITOR_NEVER = ("clients:create", "clients:edit", "clients:duplicate", "clients:delete", "clients:grant",
-                "accounts:", "audit:", "admin:")
+                "accounts:", "audit:", "variables:", "admin:")
 
 
 def expected(role: str, name: str, method: str, public: bool) -> bool:

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class VariablesConfig(AppConfig):
+    name = "variables"
+    verbose_name = "Environment variables"
