@@ -33,7 +33,9 @@ def test_sigterm_mid_publication_finishes_the_task_in_hand_and_hands_back_the_re
         code = worker.proc.wait(120)
 
         assert code == 0, worker.output()[-3000:]
-        assert destination.request_count - sent_before <= 2  # only the publication in hand was finished
+        # The publication in hand is finished (and maybe one begun before the signal was handled), not the
+        # minute-long slice (~60 at this pace) that a warm shutdown used to wait for.
+        assert destination.request_count - sent_before <= 5
         assert count(pipeline.route, Task.Status.PROCESSING) == 0
         assert count(pipeline.route, Task.Status.NEW) > 100  # handed back, not held
 
