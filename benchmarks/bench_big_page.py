@@ -152,6 +152,7 @@ def main() -> None:
         out = subprocess.run([sys.executable, __file__, "--child", mode, str(run.pk), str(tmp / "bench.sqlite3")],
                              capture_output=True, text=True, env=os.environ, check=True)
         results[mode] = json.loads(out.stdout.strip().splitlines()[-1])
+        print(mode, results[mode], flush=True)
         tasks = Task.objects.filter(route=route).count()
         started = time.monotonic()
         try:
@@ -160,10 +161,11 @@ def main() -> None:
             else:
                 deletion.delete_route(route.pk)
             deletes[mode] = f"{time.monotonic() - started:.1f} s for {tasks:,} tasks"
+        print(mode, "delete:", deletes[mode], flush=True)
         except Exception as exc:  # noqa: BLE001 - the baseline may fail; that is a figure too
             deletes[mode] = f"failed after {time.monotonic() - started:.1f} s: {type(exc).__name__}: {exc}"
-            Task.objects.filter(route=route).delete()
-            Route.objects.filter(pk=route.pk).delete()
+            print(mode, "delete:", deletes[mode], flush=True)
+            deletion.delete_route(route.pk)  # clean up the batched way
     fake.stop()
 
     print(f"\nOne page of {args.records:,} records, one route (SQLite):")
