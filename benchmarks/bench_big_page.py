@@ -161,7 +161,7 @@ def main() -> None:
             else:
                 deletion.delete_route(route.pk)
             deletes[mode] = f"{time.monotonic() - started:.1f} s for {tasks:,} tasks"
-        print(mode, "delete:", deletes[mode], flush=True)
+            print(mode, "delete:", deletes[mode], flush=True)
         except Exception as exc:  # noqa: BLE001 - the baseline may fail; that is a figure too
             deletes[mode] = f"failed after {time.monotonic() - started:.1f} s: {type(exc).__name__}: {exc}"
             print(mode, "delete:", deletes[mode], flush=True)
