@@ -178,3 +178,10 @@ def for_display(value: Any, indent: int | None = 2) -> str:
     if not text.isascii() and not _encodes(text):
         text = json.dumps(value, indent=indent)
     return text
+
+
+def sendable(text: str) -> str:
+    """`text` with lone surrogates written as their \\ud800 escapes, so a page holding it can be sent."""
+    if text.isascii() or _encodes(text):
+        return text
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")

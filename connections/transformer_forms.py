@@ -79,7 +79,12 @@ class StepRow:
 
 
 def _to_raw(f: Field, value: Any) -> Any:
-    """A setting's value as the text the form shows."""
+    """A setting's value as the text the form shows (always text a page can send, see json_policy)."""
+    raw = _raw_text(f, value)
+    return json_policy.sendable(raw) if isinstance(raw, str) else raw
+
+
+def _raw_text(f: Field, value: Any) -> Any:
     if f.type == "bool":
         return bool(f.default if value is None else value)
     if value is None:

@@ -83,7 +83,17 @@ def validate_steps(steps: Any) -> list[str]:
 
 
 def describe_step(step: Mapping[str, Any]) -> str:
-    """One line for lists: 'Cast price to number'."""
+    """One line for lists: 'Cast price to number'.
+
+    Always text a page can send: a lone surrogate saved before the forms refused it (see
+    json_policy) is shown as its \\ud800 escape instead of breaking the Transformers list.
+    """
+    from ..json_policy import sendable
+
+    return sendable(_describe_step(step))
+
+
+def _describe_step(step: Mapping[str, Any]) -> str:
     kind = KINDS.get(step.get("kind", ""))
     s = step.get("settings") or {}
     if kind is None:
