@@ -17,6 +17,7 @@ from clients.identifiers import unique_identifier
 from clients.models import HttpClient
 from clients.platforms.base import Entity, Platform, UnknownEntity
 from clients.platforms.registry import PLATFORMS, UnknownPlatform, get_platform
+from variables import resolve as variables
 from webhooks.parsers import FORMATS, WEBHOOK, WEBHOOK_LABEL, parser_settings, settings_errors
 
 from . import json_policy
@@ -215,6 +216,8 @@ class OrderedTransformersField(forms.Field):
 class ConfigurationForm(forms.ModelForm):
     """What Incoming and Outgoing share: naming, platform, method, entity, HTTP Client."""
 
+    check_variables = True  # ${NAME}s must be defined (Settings -> Environment variables) to save
+
     role: str = SUBSCRIBER
     transformer_field: str = "transformers"
     # An import may bring configurations whose client is granted afterwards; pages always check.
@@ -340,6 +343,11 @@ class ConfigurationForm(forms.ModelForm):
             data["method"] = entity.method
             self.entity_obj = entity
         self._clean_client(platform, data.get("client"))
+        if self.check_variables:  # an import only reports unknown ${NAME}s (ImportReport.missing_variables)
+            for name in ("request_parameters", "query", "payload"):
+                unknown = variables.missing(data.get(name)) if data.get(name) else set()
+                if unknown:
+                    self.add_error(name, variables.sentence(variables.UnknownVariable(unknown)))
         return data
 
     def _clean_entity(self, platform: Platform, key: str, method: str) -> Entity | None:

@@ -226,6 +226,7 @@ def _plan_one(kind: str, entry: Any, storages_in_file: set[str] = frozenset()) -
     before = _snapshot(existing, kind) if existing is not None else None
     form = form_class(data=_form_data(entry, kind, client, transformers), instance=existing)
     form.check_grant = False
+    form.check_variables = False  # reported in ImportReport.missing_variables instead
     if not form.is_valid():
         change.errors = [
             f"{name}: {m}" if name != "__all__" else m for name, messages in form.errors.items() for m in messages

@@ -112,3 +112,23 @@ def test_transformer_settings_resolve_when_the_chain_runs():
     assert apply_chain(steps, {"id": 1}) == [{"id": 1, "source": "shop-nl"}]
     _define("SOURCE_NAME", "shop-de")
     assert apply_chain(steps, {"id": 1}) == [{"id": 1, "source": "shop-de"}]
+
+
+def test_configurations_refuse_unknown_names_at_save_but_imports_only_report_them(client, admin_user):
+    from tests.configurations.test_validation import outgoing_post
+
+    copper = make_client("copper")
+    client.force_login(admin_user)
+    data = outgoing_post(copper, "POST", "Create a New Company", payload='{"name": "${COMPANY_NAME}"}')
+    body = client.post(reverse("connections:outgoing_create"), data).content.decode()
+    assert "Unknown environment variable ${COMPANY_NAME}" in body
+    _define("COMPANY_NAME", "Acme")
+    assert client.post(reverse("connections:outgoing_create"), data).status_code == 302
+
+    pipedrive = make_client("pipedrive")
+    incoming = make_incoming(pipedrive, "Get one user", {"path": {"id": "${USER_ID}"}})
+    document = portable.loads(portable.dumps(portable.export_document(incoming=[incoming])))
+    incoming.delete()
+    report = portable.import_document(document)
+    assert report.applied, report.changes
+    assert report.missing_variables == ["USER_ID"]
