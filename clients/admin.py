@@ -6,7 +6,7 @@ they are "set". Request logs are read-only (they are evidence, not data to edit)
 from django.contrib import admin
 from django.db.models import Q
 
-from alumio_lite.big_tables import BigTableAdmin, ChoicesFilter
+from alumio_lite.big_tables import COUNT_CAP, BigTableAdmin, ChoicesFilter
 
 from .models import HttpClient, RequestLog
 from .redaction import redact_text
@@ -83,7 +83,13 @@ class RequestLogAdmin(BigTableAdmin):
         number = words[-1]
         if len(words) > 2 or not number.isdigit() or (len(words) == 2 and field == "pk"):
             return queryset.none(), False
-        return queryset.filter(**{field: int(number)}), False
+        if field == "pk":
+            return queryset.filter(pk=int(number)), False
+        # The ids first, through the (task or run) index: asked for "task_id = N ORDER BY id DESC",
+        # SQLite's planner, told by its statistics that the column is mostly empty, read the whole
+        # table in id order instead (4.6 s at 1.5M logs).
+        ids = RequestLog.objects.filter(**{field: int(number)}).order_by("-pk").values("pk")[:COUNT_CAP]
+        return queryset.filter(pk__in=ids), False
 
     def has_add_permission(self, request) -> bool:
         return False
