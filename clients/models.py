@@ -96,6 +96,10 @@ class HttpClient(models.Model):
         """Every secret string this client holds, for redaction of free text."""
         values = [str(v) for v in self.secrets.values() if v]
         values += [str(v) for k, v in self.tokens.items() if k in ("access_token", "refresh_token") and v]
+        if any("${" in v for v in values):  # a secret written as ${NAME}: its value is the secret
+            from variables.resolve import client_fields
+
+            values += [str(v) for v in client_fields(self)[1].values() if v]
         return values
 
 

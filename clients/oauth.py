@@ -27,6 +27,8 @@ from django.urls import reverse
 from django.utils import timezone
 from requests_oauthlib import OAuth2Session
 
+from variables import resolve as variables
+
 from .models import HttpClient, OAuthState
 from .platforms.base import Platform
 from .platforms.registry import get_platform
@@ -108,7 +110,7 @@ def endpoints(client: HttpClient) -> tuple[str, str, list[str] | None]:
     oauth = platform.oauth
     if oauth is None:
         raise OAuthError(f"{platform.label} does not use OAuth")
-    s = client.settings
+    s = _resolved(client)[0]
     authorize = s.get(oauth.authorize_url_field) or oauth.authorize_url
     token = s.get(oauth.token_url_field) or oauth.token_url
     scopes: list[str] | None = None
@@ -119,9 +121,18 @@ def endpoints(client: HttpClient) -> tuple[str, str, list[str] | None]:
     return authorize, token, scopes
 
 
+def _resolved(client: HttpClient) -> tuple[dict, dict]:
+    """The client's settings and secrets with ${NAME} environment variables replaced (variables/)."""
+    settings_, secrets_, unknown = variables.client_fields(client)
+    if unknown:
+        raise OAuthError(unknown)
+    return settings_, secrets_
+
+
 def _client_credentials(client: HttpClient, platform: Platform) -> tuple[str, str]:
-    client_id = client.settings.get("client_id") or client.secrets.get("client_id") or ""
-    client_secret = client.secrets.get("client_secret") or ""
+    settings_, secrets_ = _resolved(client)
+    client_id = settings_.get("client_id") or secrets_.get("client_id") or ""
+    client_secret = secrets_.get("client_secret") or ""
     if not client_id or not client_secret:
         raise OAuthError(f"fill in Client ID and Client Secret before granting access to {platform.label}")
     return client_id, client_secret

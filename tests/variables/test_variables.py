@@ -8,8 +8,10 @@ from django.urls import reverse
 from clients.http import ClientSession
 from clients.models import HttpClient, RequestLog
 from connections import portable
+from tests.clients.conftest import dashboard_url  # noqa: F401
 from tests.configurations.conftest import make_client, make_incoming
 from tests.fakes.fixtures import fake_platform  # noqa: F401
+from tests.oauth_server.fixtures import oauth_provider  # noqa: F401
 from variables.models import Variable
 from variables.resolve import UnknownVariable, resolve
 
@@ -132,3 +134,20 @@ def test_configurations_refuse_unknown_names_at_save_but_imports_only_report_the
     report = portable.import_document(document)
     assert report.applied, report.changes
     assert report.missing_variables == ["USER_ID"]
+
+
+def test_grant_access_uses_variables_in_oauth_fields(signed_in, oauth_provider, dashboard_url):  # noqa: F811
+    from tests.clients.conftest import make_oauth_client
+    from tests.clients.test_grant_access import grant
+
+    client = make_oauth_client(oauth_provider)
+    _define("TIMELY_TOKEN_URL", client.settings["token_url"])
+    _define("TIMELY_SECRET", client.secrets["client_secret"], secret=True)
+    HttpClient.objects.filter(pk=client.pk).update(
+        settings={**client.settings, "token_url": "${TIMELY_TOKEN_URL}"}, secrets={"client_secret": "${TIMELY_SECRET}"})
+    client.refresh_from_db()
+    assert grant(signed_in, oauth_provider, client).status_code == 302
+    client.refresh_from_db()
+    assert client.auth_state == "granted" and client.tokens["access_token"]
+    assert client.settings["token_url"] == "${TIMELY_TOKEN_URL}"  # still the name, not the value
+    assert Variable.objects.get(name="TIMELY_SECRET").value in client.secret_values()  # redacted like a secret
