@@ -15,6 +15,8 @@ import json
 from typing import Any
 from urllib.parse import parse_qsl
 
+from connections import json_policy
+
 WEBHOOK = "webhook"  # Incoming.platform of a Webhook subscriber
 WEBHOOK_LABEL = "Webhook subscriber"
 FORMATS = {"json": "JSON", "form": "Form (URL-encoded)", "csv": "CSV", "xml": "XML"}
@@ -54,9 +56,11 @@ def parse_body(body: bytes, settings: dict) -> Any:
     fmt = settings.get("format", "json")
     if fmt == "json":
         try:
-            return json.loads(_text(body))
+            return json_policy.loads(_text(body))
         except json.JSONDecodeError as exc:
             raise ParseError(f"invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}") from None
+        except json_policy.Unstorable as exc:  # NaN, 1e309, "\ud800", 5,000 levels: the same policy as runs
+            raise ParseError(f"the JSON holds {exc}") from None
     if fmt == "form":
         data: dict[str, Any] = {}
         for key, value in parse_qsl(_text(body), keep_blank_values=True):
