@@ -5,19 +5,18 @@ offered as a Download link instead.
 """
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from django import template
 
-from connections import files
+from connections import files, json_policy
 
 register = template.Library()
 
 
 @register.filter
 def json_shown(value: Any) -> str:
-    return json.dumps(files.for_display(value), indent=2, ensure_ascii=False)
+    return json_policy.for_display(files.for_display(value))  # never breaks on surrogates or deep nesting
 
 
 @register.filter

@@ -82,3 +82,13 @@ def test_tester_load_input_redacts_task_data_and_old_run_tests(signed_in):
     for page in pages:
         assert "0123456789" not in page and "hunter2" not in page
         assert "[redacted]" in page
+
+
+def test_a_run_test_saved_before_redaction_shows_no_secret(signed_in):
+    client = make_client("picqer", secrets={"api_key": "picqer-key-0123456789"})
+    incoming = make_incoming(client, "Get all customers")
+    test = RunTest.objects.create(incoming=incoming, status="finished",
+                                  sample=[{"echo": "picqer-key-0123456789", "password": "hunter2-hunter2"}])
+    page = signed_in.get(reverse("connections:incoming_edit", args=[incoming.pk]) + f"?test={test.pk}")
+    text = page.content.decode()
+    assert page.status_code == 200 and "0123456789" not in text and "hunter2" not in text and "[redacted]" in text
