@@ -3,12 +3,14 @@
 Runs and tasks are the engine's record of what happened: readable here, changed only through
 the dashboard's actions (retry, skip, cancel), which keep their invariants.
 """
+from django import forms
 from django.contrib import admin
+from django.db import models
 from django.db.models import Q
 
 from alumio_lite.big_tables import BigTableAdmin, ChoicesFilter
 
-from . import task_search
+from . import json_policy, task_search
 from .models import (
     Incoming,
     IncomingTransformer,
@@ -21,6 +23,38 @@ from .models import (
     Transformer,
     WorkerHeartbeat,
 )
+
+
+class PolicyJSONField(forms.JSONField):
+    """The admin's JSON box, refusing what json_policy refuses (NaN, 1e309, "\\ud800", 5,000 levels)."""
+
+    def to_python(self, value):
+        if isinstance(value, str) and value.strip():
+            try:
+                json_policy.loads(value)
+            except json_policy.Unstorable as exc:
+                raise forms.ValidationError(f"This JSON can't be saved: it holds {exc}.", code="unstorable") from None
+            except ValueError:
+                pass  # not JSON at all: the admin's own message
+        return super().to_python(value)
+
+    def bound_data(self, data, initial):
+        if self.disabled:
+            return initial
+        try:
+            json_policy.loads(data or "null")
+        except ValueError:  # refused or not JSON: shown again exactly as typed, with the error above
+            return forms.fields.InvalidJSONInput(data)
+        return super().bound_data(data, initial)
+
+    def prepare_value(self, value):
+        if isinstance(value, forms.fields.InvalidJSONInput):
+            return value
+        return json_policy.for_display(value, indent=None)  # a value saved before the policy still shows
+
+
+class PolicyJSONAdmin(admin.ModelAdmin):
+    formfield_overrides = {models.JSONField: {"form_class": PolicyJSONField}}
 
 
 class IncomingTransformerInline(admin.TabularInline):
@@ -39,7 +73,7 @@ class RouteTransformerInline(admin.TabularInline):
 
 
 @admin.register(Incoming)
-class IncomingAdmin(admin.ModelAdmin):
+class IncomingAdmin(PolicyJSONAdmin):
     list_display = ("name", "identifier", "platform", "entity", "client", "pagination", "disabled")
     list_filter = ("platform", "disabled")
     search_fields = ("name", "identifier", "entity")
@@ -47,7 +81,7 @@ class IncomingAdmin(admin.ModelAdmin):
 
 
 @admin.register(Outgoing)
-class OutgoingAdmin(admin.ModelAdmin):
+class OutgoingAdmin(PolicyJSONAdmin):
     list_display = ("name", "identifier", "platform", "method", "entity", "client", "disabled")
     list_filter = ("platform", "disabled")
     search_fields = ("name", "identifier", "entity")
@@ -55,7 +89,7 @@ class OutgoingAdmin(admin.ModelAdmin):
 
 
 @admin.register(Transformer)
-class TransformerAdmin(admin.ModelAdmin):
+class TransformerAdmin(PolicyJSONAdmin):
     list_display = ("name", "identifier", "updated_at")
     search_fields = ("name", "identifier")
 
