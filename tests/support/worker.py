@@ -1,7 +1,7 @@
 """A real `celery worker` process for end-to-end tests, on the embedded broker or on Redis.
 
-Each test gets its own broker (a fresh filesystem folder, or a Redis database number), so
-concurrent test runs never take each other's messages. The worker reads the test database.
+Each test gets its own broker (a fresh filesystem folder, or a Redis database number reserved for
+it), so concurrent test runs never take each other's messages. The worker reads the test database.
 """
 import os
 import random
@@ -20,6 +20,9 @@ from alumio_lite.celery import app
 
 BASE_DIR = Path(settings.BASE_DIR)
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379")
+# Database numbers a test may take as its broker; 14 and 15 are left to benchmarks/.
+TEST_REDIS_DBS = range(1, 14)
+RESERVATION = "alumio-lite-test-broker:{}"  # kept in database 0, with an expiry a crashed run cannot outlive
 
 
 def redis_available() -> bool:
@@ -43,11 +46,13 @@ def worker_database_url() -> str:
 class Broker:
     def __init__(self, kind: str, tmp_path: Path):
         self.kind = kind
+        self.reserved: str | None = None
         if kind == "redis":
-            self.url = f"{REDIS_URL}/{random.randint(1, 15)}"
-            self.env = {"CELERY_BROKER_URL": self.url}
             import redis
 
+            number = self._reserve_redis_db()
+            self.url = f"{REDIS_URL}/{number}"
+            self.env = {"CELERY_BROKER_URL": self.url}
             redis.Redis.from_url(self.url).flushdb()
         else:
             self.url = "filesystem://"
@@ -65,6 +70,31 @@ class Broker:
                 "control_folder": str(folder / "control"),
                 "polling_interval": 0.1,
             }
+
+    def _reserve_redis_db(self, timeout: float = 120) -> int:
+        """A database number no other test session holds right now (two sessions sharing one
+        would flush and take each other's messages)."""
+        import redis
+
+        control = redis.Redis.from_url(f"{REDIS_URL}/0")
+        token = f"{os.getpid()}-{random.random()}"
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for number in random.sample(TEST_REDIS_DBS, len(TEST_REDIS_DBS)):
+                if control.set(RESERVATION.format(number), token, nx=True, ex=1800):
+                    self.reserved, self._token = RESERVATION.format(number), token
+                    return number
+            time.sleep(0.5)
+        raise TimeoutError(f"every test Redis database ({TEST_REDIS_DBS}) stayed reserved for {timeout}s")
+
+    def release(self) -> None:
+        if self.reserved:
+            import redis
+
+            control = redis.Redis.from_url(f"{REDIS_URL}/0")
+            if control.get(self.reserved) == self._token.encode():
+                control.delete(self.reserved)
+            self.reserved = None
 
     def use_in_this_process(self):
         """Point the web side's Celery app at this broker (dropping pooled connections)."""
@@ -159,6 +189,7 @@ def broker(request, tmp_path):
     saved_env = os.environ.get("CELERY_BROKER_URL")
     saved = broker.use_in_this_process()
     yield broker
+    broker.release()
     app.conf.broker_url, app.conf.broker_transport_options = saved
     if saved_env is None:
         os.environ.pop("CELERY_BROKER_URL", None)
