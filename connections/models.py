@@ -197,6 +197,11 @@ class Run(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        indexes = [
+            # An incoming's runs newest first (Runs filtered by incoming, a route's recent runs) and its
+            # last run (the Incoming list): one index range at a million runs, not a scan of them all.
+            models.Index(fields=["incoming", "created_at", "id"], name="run_incoming_newest"),
+        ]
 
     def __str__(self) -> str:
         return f"Run {self.pk} of {self.incoming}"

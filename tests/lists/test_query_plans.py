@@ -87,3 +87,33 @@ def test_the_next_page_starts_inside_the_index(route):
     assert page.object_list == []
     plan = _plan(tasks.filter(id__lt=1000).order_by("-id")[:51])
     _check(plan, "connections_task", "route=1")
+
+
+RUN_FILTERS = ["", "incoming=1", "incoming=1&status=failed"]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("params", RUN_FILTERS)
+def test_run_list_filters_use_an_index(params):
+    from connections.models import Run
+
+    runs = Run.objects.all()
+    query = QueryDict(params)
+    if query.get("incoming"):
+        runs = runs.filter(incoming_id=int(query["incoming"]))
+    if query.get("status"):
+        runs = runs.filter(status=query["status"])
+    plan = _plan(_list_query(runs, by_created=True))
+    _check(plan, "connections_run", params)
+
+
+@pytest.mark.django_db
+def test_the_incoming_lists_last_run_is_read_from_an_index():
+    from django.db.models import OuterRef, Subquery
+
+    from connections.models import Incoming, Run
+
+    last_run = Run.objects.filter(incoming=OuterRef("pk")).order_by("-created_at").values("created_at")[:1]
+    plan = _plan(Incoming.objects.annotate(last_run=Subquery(last_run)).order_by("pk"))
+    _check(plan, "connections_run", "incoming=1")
+    assert "run_incoming_newest" in plan, plan
