@@ -17,6 +17,7 @@ import statistics
 import sys
 import time
 from pathlib import Path
+from urllib.parse import quote
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "alumio_lite.settings")
@@ -66,6 +67,8 @@ def pages() -> list[tuple[str, str]]:
         ("Tasks, record id", f"/tasks/?q={some_task[0]}"),
         ("Tasks, label prefix", f"/tasks/?q={some_task[1][:12]}"),
         ("Tasks, next page (deep)", f"/tasks/?before={some_task[2] // 2}"),
+        # Most labels start "Customer 1..." somewhere, but none of the newest do: every match is old.
+        ("Tasks, label prefix, old matches", "/tasks/?q=Customer 1"),
     ]
     listed += [(f"Tasks, {label}", f"/tasks/?status={value}") for value, label in Task.Status.choices]
     listed += [
@@ -74,6 +77,20 @@ def pages() -> list[tuple[str, str]]:
         ("Request logs, on a day", f"/clients/logs/?date={day.isoformat()}"),
     ]
     listed += [(f"Request logs, {c}", f"/clients/logs/?status={c}") for c in ("2xx", "3xx", "4xx", "5xx", "errors")]
+    oldest_run = Run.objects.order_by("pk").values_list("pk", "incoming_id").first() or (0, 0)
+    middle_run = Run.objects.filter(pk__gte=(run or 0) // 2).order_by("pk").first()
+    older_runs = f"{middle_run.created_at.isoformat()}~{middle_run.pk}" if middle_run else ""
+    some_log = RequestLog.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+    listed += [
+        ("Runs", "/runs/"),
+        ("Runs, failed", "/runs/?status=failed"),
+        ("Runs of an incoming", f"/runs/?incoming={oldest_run[1]}"),
+        ("Runs, older page (deep)", f"/runs/?before={quote(older_runs)}"),
+        ("Run detail", f"/runs/{run}/"),
+        ("Task detail", f"/tasks/{some_log_task}/"),
+        ("Request log detail", f"/clients/logs/{some_log}/"),
+        ("Incoming list", "/connections/incoming/"),
+    ]
     listed += [
         ("Admin tasks", "/admin/connections/task/"),
         ("Admin tasks, status", "/admin/connections/task/?status__exact=failed"),
