@@ -280,6 +280,11 @@ HTTP_MAX_RETRIES = envint("HTTP_MAX_RETRIES", 3)
 HTTP_RETRY_BACKOFF = float(env("HTTP_RETRY_BACKOFF", "0.5"))  # seconds, doubled per attempt, plus jitter
 HTTP_MAX_RATE_LIMIT_RETRIES = envint("HTTP_MAX_RATE_LIMIT_RETRIES", 5)
 HTTP_MAX_RATE_LIMIT_WAIT = float(env("HTTP_MAX_RATE_LIMIT_WAIT", "120"))
+# The shared rate budget per HTTP Client (clients/rate_budget): every worker process paces its calls
+# to the platform's limit instead of provoking 429s. In Redis when the broker is Redis, else in the
+# database. HEADROOM keeps that share of the limit free for clock jitter between us and the platform.
+HTTP_RATE_BUDGET = envbool("HTTP_RATE_BUDGET", True)
+HTTP_RATE_BUDGET_HEADROOM = float(env("HTTP_RATE_BUDGET_HEADROOM", "0.02"))
 # The longest wait a platform's Retry-After (or reset header) may ask for; longer ones are capped.
 HTTP_MAX_RETRY_AFTER = float(env("HTTP_MAX_RETRY_AFTER", "3600"))
 # Every exchange with a platform (connect, headers, body) ends within this many seconds, even

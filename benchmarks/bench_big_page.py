@@ -35,6 +35,7 @@ sys.path.insert(0, str(BASE_DIR))
 
 
 def configure(tmp: Path) -> None:
+    os.environ.setdefault("HTTP_RATE_BUDGET", "0")  # the fakes enforce no limit (bench_rate_budget measures it)
     os.environ.update({
         "ALUMIO_VAR_DIR": str(tmp / "var"),
         "DATABASE_URL": f"sqlite:///{tmp / 'bench.sqlite3'}",

@@ -100,6 +100,7 @@ def _cmdline(pid: int) -> str:
 def one(scenario: str, entities: int, tmp: Path) -> dict:
     """Run one scenario in this process (its own var directory, so settings are read afresh)."""
     var = tmp / "var"
+    os.environ.setdefault("HTTP_RATE_BUDGET", "0")  # the fakes enforce no limit (bench_rate_budget measures it)
     os.environ.update(ALUMIO_VAR_DIR=str(var), DJANGO_SETTINGS_MODULE="alumio_lite.settings", LOG_LEVEL="WARNING")
     os.environ.pop("DATABASE_URL", None)
     os.environ.pop("CELERY_BROKER_URL", None)

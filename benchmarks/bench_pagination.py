@@ -36,6 +36,7 @@ def serve(records: int, queue, stop) -> None:  # runs in the child process
 
 
 def setup_django(workdir: str) -> None:
+    os.environ.setdefault("HTTP_RATE_BUDGET", "0")  # the fakes enforce no limit (bench_rate_budget measures it)
     os.environ["ALUMIO_VAR_DIR"] = workdir
     os.environ["DATABASE_URL"] = f"sqlite:///{workdir}/bench.sqlite3"
     os.environ["DJANGO_SETTINGS_MODULE"] = "alumio_lite.settings"

@@ -37,6 +37,7 @@ def configure(tmp: Path) -> dict:
         "DJANGO_SETTINGS_MODULE": "alumio_lite.settings",
         "LOG_LEVEL": "WARNING",
     }
+    os.environ.setdefault("HTTP_RATE_BUDGET", "0")  # the fakes enforce no limit (bench_rate_budget measures it)
     os.environ.update(env)
     return env
 

@@ -18,13 +18,11 @@ contains a secret.
 """
 from __future__ import annotations
 
-import email.utils
 import json as jsonlib
 import random
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import requests
@@ -34,7 +32,7 @@ from django.utils import timezone as dj_timezone
 from variables import resolve as variables
 
 from . import auth as authlib
-from . import auth_status, content_types, outbound, redaction, waits
+from . import auth_status, content_types, outbound, rate_budget, rate_limits, redaction, waits
 from . import pagination as paginglib
 from .deadline import Deadline
 from .environment import EnvironmentOnce
@@ -42,6 +40,7 @@ from .errors import BAD_URL_ERRORS, describe_request_error
 from .oauth import NeedsGrant, OAuthError, TokenEndpointUnreachable
 from .platforms.base import Entity, NotADataEntity, Platform, UnknownEntity
 from .platforms.registry import get_platform
+from .rate_limits import parse_retry_after, seconds_until_next_utc_day  # noqa: F401 - re-exported
 
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 BODY_EXCERPT = 300  # characters of a response body quoted in an error message
@@ -264,6 +263,7 @@ class ClientSession:
         self._secrets += variables.secret_values() + [str(v) for v in self.secrets.values() if v]
         self._static_auth: dict[str, str] | None = None
         self._touched_at = 0.0
+        self.budget = rate_budget.for_session(client, self.platform)  # shared by every process
         self._session = _Session()
         self._session.headers.update({"Accept": "application/json"})
         self._session.headers.update(self.platform.headers_for(self.settings))
@@ -465,6 +465,14 @@ class ClientSession:
         while True:
             headers = self._auth_headers(force_refresh=force_refresh)
             force_refresh = False
+            slot = self.budget.take(self.max_rate_limit_wait - waited)  # wait for the shared budget's next slot
+            if not slot.granted:
+                raise RateLimited(rate_budget.refusal(self.platform, slot, self.max_rate_limit_wait),
+                                  retry_after=slot.wait, url=self._redact_url(_full_url(url, params)),
+                                  step=step, method=method)
+            if slot.wait > 0:
+                self.sleep(slot.wait)
+                waited += slot.wait
             started = time.perf_counter()
             # The whole exchange, headers and body, within HTTP_TOTAL_TIMEOUT: the read timeout
             # alone never cuts off a platform that trickles its answer.
@@ -532,6 +540,7 @@ class ClientSession:
                 deadline.__exit__()
             elapsed = _ms(started)
             status = resp.status_code
+            self.budget.observe(status, resp.headers)  # a 429, 0 remaining, the live limit: for everyone
 
             if status < 400 and body and content_types.looks_like_file(resp.headers.get("Content-Type")):
                 # A file (the entity's download, or a PDF/image where JSON was expected): kept whole.
@@ -625,20 +634,7 @@ class ClientSession:
 
     def rate_limit_wait(self, headers: Mapping[str, str], attempt: int = 0) -> float:
         """Seconds to wait after a 429: Retry-After, else the platform's reset header, else backoff."""
-        rule = self.platform.rate_limit
-        if rule.retry_after_header:
-            wait = parse_retry_after(headers.get(rule.retry_after_header))
-            if wait is not None:
-                return wait
-        if rule.reset_header and headers.get(rule.reset_header) not in (None, ""):
-            try:
-                value = float(headers[rule.reset_header])
-            except ValueError:
-                value = None
-            if value is not None:
-                return max(0.0, value - time.time()) if rule.reset_is_epoch else max(0.0, value)
-        base = rule.default_wait * (2**attempt)
-        return base + random.uniform(0, base / 4)
+        return rate_limits.wait_after_429(self.platform.rate_limit, headers, attempt)
 
     def _cut_off_reason(self, deadline: Deadline) -> str:
         if not deadline.expired:
@@ -647,10 +643,7 @@ class ClientSession:
 
     def daily_budget_spent(self, headers: Mapping[str, str]) -> str:
         """The name of the platform's daily-budget header that reads 0, or "" if none does."""
-        for name in self.platform.rate_limit.daily_budget_headers:
-            if (headers.get(name) or "").strip() == "0":
-                return name
-        return ""
+        return rate_limits.daily_budget_spent(self.platform.rate_limit, headers)
 
     def _backoff(self, attempt: int) -> float:
         base = self.backoff * (2**attempt)
@@ -846,31 +839,6 @@ class ClientSession:
         error = redaction.redact_text(error, self._secrets)[:2000]
         HttpClient.objects.filter(pk=self.client.pk).update(last_used_at=stamp, last_error=error)
         self.client.last_used_at, self.client.last_error = stamp, error
-
-
-def seconds_until_next_utc_day(now: datetime | None = None) -> float:
-    """Seconds from `now` (default: the current time) to the next 00:00 UTC."""
-    now = (now or datetime.now(UTC)).astimezone(UTC)
-    tomorrow = (now + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
-    return (tomorrow - now).total_seconds()
-
-
-def parse_retry_after(value: str | None) -> float | None:
-    """Retry-After as seconds: either a number of seconds or an HTTP date."""
-    if value in (None, ""):
-        return None
-    value = value.strip()
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - datetime.now(UTC)).total_seconds())
 
 
 def _ms(started: float) -> int:

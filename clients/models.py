@@ -45,6 +45,8 @@ class HttpClient(models.Model):
     refresh_error = models.TextField(blank=True)
     refresh_failed_at = models.DateTimeField(null=True, blank=True)
     log_requests = models.BooleanField("Enable request logging", default=False)
+    # The shared rate budget (clients/rate_budget): None = the platform's documented limit, 0 = none.
+    rate_limit_per_minute = models.PositiveIntegerField("Requests per minute", null=True, blank=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -158,3 +160,22 @@ class RequestLog(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("clients:request_log", args=[self.pk])
+
+
+class RateBudget(models.Model):
+    """The shared rate budget of one HTTP Client in the database (when the broker is not Redis).
+
+    Times are Unix seconds. Written only by clients.rate_budget, one compare-and-set UPDATE per
+    slot (`version`), never inside a transaction that waits or calls a platform.
+    """
+
+    client = models.OneToOneField(HttpClient, primary_key=True, on_delete=models.CASCADE, related_name="+")
+    next_free = models.FloatField(default=0)  # when the next request may go, at the paced rate
+    paused_until = models.FloatField(default=0)  # nobody sends before this (a 429, remaining 0)
+    pause_reason = models.CharField(max_length=300, blank=True)
+    learned_limit = models.PositiveIntegerField(null=True, blank=True)  # the platform's limit header
+    learned_at = models.FloatField(default=0)
+    minute = models.BigIntegerField(default=0)  # Unix minute that `used` counts
+    used = models.PositiveIntegerField(default=0)
+    used_before = models.PositiveIntegerField(default=0)  # in the minute before `minute`
+    version = models.BigIntegerField(default=0)

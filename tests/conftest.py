@@ -11,6 +11,22 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 pytest_plugins = ["tests.support.worker", "tests.fakes.fixtures"]
 
+# The shared rate budget (clients/rate_budget) paces calls to each platform's documented limit; the
+# fakes enforce none, so the suite runs without it (worker processes inherit this) except the tests
+# marked `rate_budget`, which are about it.
+os.environ["HTTP_RATE_BUDGET"] = "0"
+
+
+@pytest.fixture(autouse=True)
+def _rate_budget_only_where_tested(request):
+    from django.conf import settings
+
+    wanted = request.node.get_closest_marker("rate_budget") is not None
+    saved = getattr(settings, "HTTP_RATE_BUDGET", True)
+    settings.HTTP_RATE_BUDGET = wanted
+    yield
+    settings.HTTP_RATE_BUDGET = saved
+
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 PASSWORD = "correct horse battery staple"
 

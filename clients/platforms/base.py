@@ -128,16 +128,32 @@ class OAuth:
 
 @dataclass(frozen=True)
 class RateLimit:
-    """The headers a platform uses to say when a limited client may call again."""
+    """A platform's rate limit: its documented figure and the headers that say more, live.
+
+    `limit` requests per `window` seconds is what the platform's docs give (None: no figure);
+    the shared rate budget (clients.rate_budget) paces every worker to it, unless the HTTP
+    Client sets its own requests per minute, and `limit_header` (the live figure per `window`)
+    refines it. `source` says where the figure comes from, on the client's page.
+    """
+
+    limit: int | None = None
+    window: float = 60.0  # seconds
+    limit_header: str | None = None  # e.g. Picqer's X-RateLimit-Limit (requests per `window`)
+    source: str = ""
 
     retry_after_header: str | None = "Retry-After"
     reset_header: str | None = None  # e.g. "X-RateLimit-Reset"
     reset_is_epoch: bool = False  # reset header holds a Unix time (else seconds to wait)
-    remaining_header: str | None = None
+    remaining_header: str | None = None  # 0 here: the budget pauses everyone until the reset
     default_wait: float = 20.0  # seconds, when a 429 says nothing
     # Headers that read 0 once a daily budget is spent (Pipedrive). A 429 with one of them at 0
     # waits for the next UTC day: waiting out the short window would only earn more 429s.
     daily_budget_headers: tuple[str, ...] = ()
+
+    @property
+    def per_minute(self) -> float | None:
+        """The documented limit in requests per minute (None when the platform documents none)."""
+        return None if self.limit is None else self.limit * 60.0 / self.window
 
 
 @dataclass(frozen=True)

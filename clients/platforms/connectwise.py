@@ -46,7 +46,8 @@ PLATFORM = Platform(
     auth="connectwise",
     publisher_methods=("POST", "PUT", "PATCH", "DELETE"),
     # No documented quota; honour Retry-After when a 429 carries one.
-    rate_limit=RateLimit(default_wait=5.0),
+    # (Third-party clients assume about 60 a minute: set that on the HTTP Client if 429s come.)
+    rate_limit=RateLimit(default_wait=5.0, source="ConnectWise documents no request quota"),
     default_pagination="connectwise_page",
     test_entity="GET /system/info",
 )

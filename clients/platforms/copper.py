@@ -58,7 +58,8 @@ PLATFORM = Platform(
         when=_OAUTH_ONLY,
     ),
     # 180 requests per minute, rolling; no documented headers, so wait a third of a window.
-    rate_limit=RateLimit(default_wait=20.0),
+    rate_limit=RateLimit(limit=180, window=60.0, default_wait=20.0,
+                         source="Copper's documented limit: 180 requests a minute, rolling"),
     default_pagination="copper_search",
     test_entity="GET /account",
     default_headers={"Content-Type": "application/json"},

@@ -61,7 +61,10 @@ PLATFORM = Platform(
     auth="basic_key",
     publisher_methods=("POST", "PUT", "DELETE"),
     # Picqer answers 429 without a documented Retry-After; its own client waits 20 s.
-    rate_limit=RateLimit(remaining_header="X-RateLimit-Remaining", default_wait=20.0),
+    rate_limit=RateLimit(limit=500, window=60.0, limit_header="X-RateLimit-Limit",
+                         remaining_header="X-RateLimit-Remaining", default_wait=20.0,
+                         source="Picqer's documented limit: 500 requests a minute (it may lower it, "
+                                "and says so in X-RateLimit-Limit)"),
     default_pagination="offset100",
     test_entity="GET /users/me",
     # Picqer rejects requests without a User-Agent naming the application and a contact.

@@ -69,6 +69,13 @@ PLATFORM = Platform(
         when={"auth_type": (OAUTH2,)},
     ),
     rate_limit=RateLimit(
+        # The burst limit per token in 2-second windows; 20 is the smallest plan's (API token).
+        # x-ratelimit-limit gives the account's own figure per window, and refines it.
+        limit=20,
+        window=2.0,
+        limit_header="x-ratelimit-limit",
+        source="Pipedrive's burst limit: 20 requests per 2 seconds on the smallest plan "
+               "(x-ratelimit-limit gives your plan's)",
         reset_header="x-ratelimit-reset",
         reset_is_epoch=False,
         remaining_header="x-ratelimit-remaining",

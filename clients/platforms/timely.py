@@ -35,7 +35,7 @@ PLATFORM = Platform(
     publisher_methods=("POST", "PUT", "DELETE"),
     method_first=True,
     oauth=OAuth(authorize_url=AUTHORIZE_URL, token_url=TOKEN_URL, pkce=False),
-    rate_limit=RateLimit(default_wait=10.0),
+    rate_limit=RateLimit(default_wait=10.0, source="Timely documents no rate limit"),
     default_pagination="timely_page",
     test_entity="GET /1.1/accounts",
 )
