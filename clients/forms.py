@@ -92,6 +92,22 @@ def credential_hosts(platform: Platform, values: dict) -> set[tuple]:
     return hosts
 
 
+def rate_limit_field(platform: Platform) -> forms.IntegerField:
+    """The shared rate budget's "Requests per minute": blank = the platform's own figure, 0 = none."""
+    rule = platform.rate_limit
+    if rule.per_minute:
+        default = f"Empty: {rule.source or platform.label}, refined by what {platform.label} says in its answers."
+    else:
+        source = rule.source or f"{platform.label} documents no limit"
+        default = f"Empty: {source}, so calls are not paced, but a 429 holds every worker back as long as it asks."
+    return forms.IntegerField(
+        label="Requests per minute", required=False, min_value=0, max_value=1_000_000,
+        widget=forms.NumberInput(attrs={"placeholder": f"{rule.per_minute:g}" if rule.per_minute else "no limit"}),
+        help_text="Every worker shares this budget and waits for its turn instead of provoking 429s. "
+                  f"{default} 0: no shared budget.",
+    )
+
+
 @dataclass
 class FieldRow:
     """What the template needs to draw one platform field."""
@@ -126,6 +142,7 @@ class ClientSettingsForm(forms.Form):
         for spec in platform.fields:
             self.fields[spec.name] = self._make_field(spec)
         self.fields["log_requests"] = log_field
+        self.fields["rate_limit_per_minute"] = rate_limit_field(platform)
 
     def _make_field(self, spec: Field) -> forms.Field:
         attrs = {"autocomplete": "off", "spellcheck": "false"}

@@ -23,7 +23,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from alumio_lite.filters import text_param
 from audit import events as audit
 
-from .. import auth_status, crypto, oauth
+from .. import auth_status, crypto, oauth, rate_budget
 from ..forms import ClientNameForm, ClientSettingsForm, PlatformChoiceForm, is_active
 from ..identifiers import unique_identifier
 from ..models import HttpClient
@@ -61,7 +61,7 @@ auth_summary = auth_status.summary  # (badge class, text) for the list and the c
 
 # -- list ---------------------------------------------------------------------------------
 def http_client_list(request: HttpRequest) -> HttpResponse:
-    """Name, platform, authentication state, request logging, last used, last error."""
+    """Name, platform, authentication state, rate budget and its use, request logging, last used, last error."""
     q = text_param(request.GET.get("q"))
     platform = request.GET.get("platform", "")
     clients = HttpClient.objects.all()
@@ -69,12 +69,14 @@ def http_client_list(request: HttpRequest) -> HttpResponse:
         clients = clients.filter(Q(name__icontains=q) | Q(identifier__icontains=q))
     if platform in PLATFORMS:
         clients = clients.filter(platform=platform)
+    clients = list(clients)
+    budgets = rate_budget.describe(clients)  # one read of the shared budgets
     rows = []
     for client in clients:
         css, text = auth_summary(client)
         p = _platform_or_none(client.platform)
         rows.append({"client": client, "platform": p.label if p else client.platform,
-                     "auth_css": css, "auth_text": text,
+                     "auth_css": css, "auth_text": text, "budget": budgets.get(client.pk),
                      "last_error": redact_text(client.last_error or client.auth_error, client.secret_values())})
     context = {
         "rows": rows,
@@ -134,7 +136,8 @@ def create_settings(request: HttpRequest) -> HttpResponse:
         going_back = "back" in request.POST
         if not going_back and form.is_valid():
             state.update(settings=form.settings_values(), secrets=_encrypt_secrets(form.secret_values()),
-                         log_requests=form.cleaned_data["log_requests"], settings_done=True)
+                         log_requests=form.cleaned_data["log_requests"],
+                         rate_limit_per_minute=form.cleaned_data["rate_limit_per_minute"], settings_done=True)
             _save_wizard(request, state)
             return redirect("clients:create_name")
         # Keep everything typed: non-secret values as typed, secrets that passed their own
@@ -146,6 +149,7 @@ def create_settings(request: HttpRequest) -> HttpResponse:
             settings={f.name: (request.POST.get(f.name) or "").strip() for f in platform.fields if not f.secret},
             secrets=_encrypt_secrets(kept),
             log_requests=bool(request.POST.get("log_requests")),
+            rate_limit_per_minute=(request.POST.get("rate_limit_per_minute") or "").strip(),
             settings_done=False,
         )
         _save_wizard(request, state)
@@ -156,6 +160,7 @@ def create_settings(request: HttpRequest) -> HttpResponse:
         initial = {f.name: f.default for f in platform.fields if f.default}
         initial.update(state.get("settings") or {})
         initial["log_requests"] = state.get("log_requests", False)
+        initial["rate_limit_per_minute"] = state.get("rate_limit_per_minute")
         form = ClientSettingsForm(initial=initial, platform=platform, stored_secrets=stashed,
                                   stash_secrets=frozenset(stashed))
     return render(request, "clients/http_client_wizard.html",
@@ -185,6 +190,7 @@ def create_name(request: HttpRequest) -> HttpResponse:
                 settings=settings_values,
                 secrets=_decrypt_secrets(state.get("secrets", "")),
                 log_requests=bool(state.get("log_requests")),
+                rate_limit_per_minute=_per_minute(state.get("rate_limit_per_minute")),
                 auth_state=auth_status.initial_state(platform, settings_values),
             )
             try:
@@ -202,6 +208,11 @@ def create_name(request: HttpRequest) -> HttpResponse:
 
 
 # -- one client ---------------------------------------------------------------------------
+def _per_minute(value) -> int | None:
+    """The wizard's stored "Requests per minute" (validated by the form before it was kept)."""
+    return value if isinstance(value, int) else None
+
+
 def _get_client(identifier: str) -> HttpClient:
     return get_object_or_404(HttpClient, identifier=identifier)
 
@@ -237,6 +248,7 @@ def _detail_context(client: HttpClient) -> dict:
         "last_error": redact_text(client.last_error, client.secret_values()),
         "recent_logs": client.request_logs.all()[:10],
         "used_by": _configurations_using(client),
+        "budget": rate_budget.describe([client])[client.pk],
     }
 
 
@@ -271,6 +283,7 @@ def http_client_edit(request: HttpRequest, identifier: str) -> HttpResponse:
             client.settings = {**old_settings, **form.settings_values()}
             client.secrets = form.secret_values()
             client.log_requests = form.cleaned_data["log_requests"]
+            client.rate_limit_per_minute = form.cleaned_data["rate_limit_per_minute"]
             try:
                 with transaction.atomic():
                     client.save()  # never the tokens: see HttpClient.AUTH_FIELDS
@@ -292,6 +305,7 @@ def http_client_edit(request: HttpRequest, identifier: str) -> HttpResponse:
         initial = {f.name: f.default for f in platform.fields if f.default}
         initial.update(client.settings or {})
         initial["log_requests"] = client.log_requests
+        initial["rate_limit_per_minute"] = client.rate_limit_per_minute
         form = ClientSettingsForm(initial=initial, platform=platform, stored_secrets=client.secrets)
         name_form = ClientNameForm(initial={"name": client.name, "identifier": client.identifier})
     return render(request, "clients/http_client_edit.html", {
@@ -311,6 +325,7 @@ def http_client_duplicate(request: HttpRequest, identifier: str) -> HttpResponse
         platform=original.platform,
         settings=dict(original.settings or {}),
         log_requests=original.log_requests,
+        rate_limit_per_minute=original.rate_limit_per_minute,
         auth_state=auth_status.initial_state(platform, original.settings or {}) if platform else original.auth_state,
     )
     copy.save()
