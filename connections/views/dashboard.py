@@ -1,4 +1,5 @@
-"""The dashboard home: workers, task counts, recent failures, requests per hour, clients needing a grant."""
+"""The dashboard home: workers, task counts, recent failures, requests per hour, clients needing a grant,
+and the rate budgets of the HTTP Clients in use."""
 from __future__ import annotations
 
 from datetime import UTC, timedelta
@@ -7,6 +8,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
+from clients import rate_budget
 from clients.models import HttpClient
 from connections.models import Run, Task, WorkerHeartbeat
 from summaries import counts as summaries
@@ -47,10 +49,14 @@ def home(request: HttpRequest) -> HttpResponse:
     failed_runs = (Run.objects.filter(status=Run.Status.FAILED, created_at__gte=day_ago)
                    .select_related("incoming").order_by("-created_at")[:10])
     hours = requests_per_hour(now)
+    # The shared rate budgets of the clients that called a platform in the last ten minutes (one read).
+    active = list(HttpClient.objects.filter(last_used_at__gte=now - timedelta(minutes=10)).order_by("name")[:20])
+    budgets = rate_budget.describe(active)
     context = {
         "workers": workers, "task_counts": task_counts, "failed_tasks": failed_tasks,
         "failed_task_count": failed_task_count, "failed_runs": failed_runs, "hours": hours,
         "requests_total": sum(h["total"] for h in hours), "errors_total": sum(h["errors"] for h in hours),
         "needs_grant": HttpClient.objects.filter(auth_state=HttpClient.AuthState.NEEDS_GRANT).order_by("name"),
+        "budgets": [(client, budgets[client.pk]) for client in active],
     }
     return render(request, "dashboard.html", context)

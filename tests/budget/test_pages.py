@@ -55,3 +55,16 @@ def test_list_and_client_page_show_the_budget_and_its_use(signed_in, budget_stor
     assert int(used) + int(before) == 3
     off = signed_in.get(reverse("clients:detail", args=["off"])).content.decode()
     assert "off for this HTTP Client (Requests per minute: 0)" in off
+
+
+def test_the_dashboard_shows_the_budgets_of_clients_in_use(signed_in, budget_store):
+    from django.utils import timezone
+
+    client = picqer(last_used_at=timezone.now())
+    HttpClient.objects.create(name="Idle one", identifier="idle", platform="copper")
+    policy = pacing.Policy(configured=None, limit=500, window=60.0, headroom=0.02)
+    for _ in range(2):
+        budget_store.change(client.pk, lambda s, now: pacing.take(s, now, policy, 1000))
+    page = signed_in.get(reverse("home")).content.decode()
+    card = page.split('id="rate-budgets"')[1].split("</section>")[0]
+    assert ">P</a>" in card and "of 500 a minute" in card and "Idle one" not in card
