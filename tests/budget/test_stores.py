@@ -46,8 +46,8 @@ def test_concurrent_takers_each_get_their_own_slot(budget_store, db_client):
     # Every take moved next_free one second on from the first slot: a lost update would be a second short.
     assert begin + total - 1 <= state.next_free <= end + total + 1
     assert len(waits) == total
-    # The slots handed out are distinct whole seconds after the first (waits measured at different instants).
-    assert sorted(round(w) for w in waits)[-1] >= total - 1 - (end - begin)
+    # The last slot handed out is total - 1 seconds after the first (its wait counted from a later instant).
+    assert max(waits) >= total - 1 - (end - begin) - 0.01
     assert state.used + state.used_before >= 1
 
 
