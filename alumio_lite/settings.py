@@ -303,6 +303,8 @@ RETENTION_DAYS_REQUEST_LOGS = envint("RETENTION_DAYS_REQUEST_LOGS", 14)
 PUBLISH_FANOUT = envint("PUBLISH_FANOUT", 2)
 # Retention deletes this many rows per transaction, pausing between batches so workers get their turn.
 RETENTION_BATCH = envint("RETENTION_BATCH", 2000)
+# A Tasks search by record is stopped after this long on PostgreSQL (connections.task_search.within_budget).
+TASK_SEARCH_TIMEOUT_MS = envint("TASK_SEARCH_TIMEOUT_MS", 3000)
 RETENTION_PAUSE_SECONDS = float(env("RETENTION_PAUSE_SECONDS", "0.05"))
 RETENTION_DAYS_AUDIT_LOG = envint("RETENTION_DAYS_AUDIT_LOG", 365)
 # Audit entries store changes as JSON and never the objects' full state.

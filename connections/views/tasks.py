@@ -12,7 +12,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from alumio_lite.filters import filter_by_day, id_param, id_params, text_param
-from alumio_lite.keyset import keyset_page
+from alumio_lite.keyset import KeysetPage, keyset_page
 from audit import events as audit
 from summaries import counts as summaries
 
@@ -57,11 +57,19 @@ def total_of(filters: dict) -> int | None:
 
 def task_list(request: HttpRequest) -> HttpResponse:
     tasks, filters = filter_tasks(request.GET)
-    page = keyset_page(tasks, request.GET.get("before", ""), PAGE_SIZE, by_created=bool(filters["date"]))
+    def read() -> KeysetPage:
+        return keyset_page(tasks, request.GET.get("before", ""), PAGE_SIZE, by_created=bool(filters["date"]))
+
+    too_broad = False
+    try:
+        page = task_search.within_budget(read) if filters["q"] else read()
+    except task_search.TooBroad:
+        page, too_broad = KeysetPage(object_list=[], older="", is_first=True), True
     query = request.GET.copy()
     query.pop("before", None)
     context = {
         "page": page, "tasks": page.object_list, "filters": filters, "query": query.urlencode(),
+        "too_broad": too_broad,
         "total": total_of(filters),
         "routes": Route.objects.order_by("name").only("id", "name"), "statuses": Task.Status.choices,
     }

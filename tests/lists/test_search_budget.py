@@ -1,0 +1,77 @@
+"""A Tasks search PostgreSQL cannot answer quickly is stopped at its budget and the list asks for more of the label."""
+import pytest
+from django.db import connection, transaction
+from django.urls import reverse
+
+from connections import task_search
+from connections.models import Task
+
+
+
+def _sleep(seconds: int) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_sleep(%s)", [seconds])
+
+
+def _timeout() -> str:
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW statement_timeout")
+        return cursor.fetchone()[0]
+
+
+@pytest.fixture
+def on_postgres(db):
+    if connection.vendor != "postgresql":
+        pytest.skip("statement_timeout is PostgreSQL's")
+
+
+def test_a_search_past_its_budget_is_stopped(on_postgres, settings):
+    settings.TASK_SEARCH_TIMEOUT_MS = 200
+    with pytest.raises(task_search.TooBroad):
+        task_search.within_budget(lambda: _sleep(60))
+    assert Task.objects.count() == 0  # the connection is usable afterwards
+
+
+def test_the_budget_ends_with_the_search(on_postgres, settings):
+    settings.TASK_SEARCH_TIMEOUT_MS = 1234
+    with transaction.atomic():  # as in a request wrapped in one transaction
+        before = _timeout()
+        assert task_search.within_budget(lambda: _timeout()) == "1234ms"
+        assert _timeout() == before
+
+
+def test_other_errors_are_not_taken_for_a_stopped_search(on_postgres):
+    def broken():
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT no_such_column FROM connections_task")
+
+    from django.db import ProgrammingError
+
+    with pytest.raises(ProgrammingError):
+        task_search.within_budget(broken)
+
+
+def test_the_list_asks_for_more_of_the_label_when_the_search_was_stopped(on_postgres, signed_in, settings,
+                                                                          monkeypatch, route):
+    settings.TASK_SEARCH_TIMEOUT_MS = 200
+    Task.objects.create(route=route, dedupe_key="1", data={}, label="O2025-0001")
+    from connections.views import tasks as view
+
+    real = view.keyset_page
+
+    def slow(*args, **kwargs):
+        _sleep(60)  # what a prefix shared by a million old labels costs at ten million tasks
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(view, "keyset_page", slow)
+    response = signed_in.get(reverse("connections:task_list"), {"q": "O2025"})
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "Too many older tasks start with “O2025”" in page and "O2025-0001" not in page
+
+    monkeypatch.setattr(view, "keyset_page", real)
+    found = signed_in.get(reverse("connections:task_list"), {"q": "O2025"})
+    assert [t.label for t in found.context["tasks"]] == ["O2025-0001"] and not found.context["too_broad"]
+    # Without a search there is no budget: other filters are index ranges (tests/lists/test_query_plans.py).
+    monkeypatch.setattr(view, "keyset_page", lambda *a, **k: real(*a, **k))
+    assert signed_in.get(reverse("connections:task_list"), {"status": "new"}).context["too_broad"] is False
