@@ -7,7 +7,6 @@ from connections import task_search
 from connections.models import Task
 
 
-
 def _sleep(seconds: int) -> None:
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_sleep(%s)", [seconds])
