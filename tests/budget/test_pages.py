@@ -68,3 +68,18 @@ def test_the_dashboard_shows_the_budgets_of_clients_in_use(signed_in, budget_sto
     page = signed_in.get(reverse("home")).content.decode()
     card = page.split('id="rate-budgets"')[1].split("</section>")[0]
     assert ">P</a>" in card and "of 500 a minute" in card and "Idle one" not in card
+
+
+def test_the_create_wizard_keeps_requests_per_minute_through_its_steps(signed_in):
+    signed_in.get(reverse("clients:create") + "?restart=1")
+    signed_in.post(reverse("clients:create"), {"platform": "copper"})
+    step2 = signed_in.get(reverse("clients:create_settings")).content.decode()
+    assert "Copper&#x27;s documented limit: 180 requests a minute" in step2
+    typed = {"base_uri": "https://api.copper.com/developer_api/v1", "auth_type": "api_keys",
+             "pw_application": "developer_api", "pw_user_email": "me@acme.test", "pw_access_token": "k-1"}
+    refused = signed_in.post(reverse("clients:create_settings"), {**typed, "rate_limit_per_minute": "-1"})
+    assert refused.status_code == 200
+    response = signed_in.post(reverse("clients:create_settings"), {**typed, "rate_limit_per_minute": "90"})
+    assert response.status_code == 302
+    signed_in.post(reverse("clients:create_name"), {"name": "Copper sales", "identifier": ""})
+    assert HttpClient.objects.get(platform="copper").rate_limit_per_minute == 90
