@@ -7,6 +7,8 @@
 - 429: waits as the platform says (Retry-After, its reset header, else backoff with jitter),
   bounded in count and total time, or raises `RateLimited` at once (`wait_on_rate_limit=False`,
   which the engine uses to park a task as Waiting);
+- the client's shared rate budget (clients/rate_budget): each request waits for its slot, within
+  the same bounded wait, and every answer's rate-limit headers and 429s are shared with all processes;
 - bounded retries of 5xx and connection errors, for idempotent requests only;
 - bodies read streaming and cut off at HTTP_MAX_RESPONSE_BYTES;
 - one RequestLog per exchange when the client logs requests, and always on failure, with
