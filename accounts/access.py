@@ -152,6 +152,9 @@ RULES: dict[str, str | tuple[str, str] | Callable] = {
     "accounts:user_create": USERS,
     "accounts:user_edit": USERS,
     "accounts:user_password": USERS,
+    "accounts:user_two_factor_reset": USERS,
+    # Everyone's own account: turning two-factor sign-in on and off.
+    "account:two_factor": SIGNED_IN,
 }
 
 

@@ -7,7 +7,10 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path
 
+from audit import events as audit
+
 from .forms import UserAddForm, UserChangeForm
+from .models import TwoFactorDevice
 from .roles import ROLE_HELP, ROLES, role_of, set_role
 
 User = get_user_model()
@@ -15,7 +18,8 @@ User = get_user_model()
 
 def user_list(request: HttpRequest) -> HttpResponse:
     users = User.objects.order_by("-is_active", "username").prefetch_related("groups")
-    rows = [{"user": u, "role": role_of(u)} for u in users]
+    with_two_factor = set(TwoFactorDevice.objects.filter(confirmed=True).values_list("user_id", flat=True))
+    rows = [{"user": u, "role": role_of(u), "two_factor": u.pk in with_two_factor} for u in users]
     return render(request, "accounts/user_list.html", {"rows": rows, "roles": [(r, ROLE_HELP[r]) for r in ROLES]})
 
 
@@ -41,8 +45,9 @@ def user_edit(request: HttpRequest, pk: int) -> HttpResponse:
         state = "" if user.is_active else " (deactivated: cannot sign in)"
         messages.success(request, f"User “{user.username}” saved as {form.cleaned_data['role']}{state}.")
         return redirect("accounts:user_list")
-    return render(request, "accounts/user_form.html", {"form": form, "title": f"User “{user.username}”",
-                                                       "edited": user})
+    return render(request, "accounts/user_form.html", {
+        "form": form, "title": f"User “{user.username}”", "edited": user,
+        "two_factor": TwoFactorDevice.objects.filter(user=user, confirmed=True).first()})
 
 
 def user_password(request: HttpRequest, pk: int) -> HttpResponse:
@@ -56,10 +61,26 @@ def user_password(request: HttpRequest, pk: int) -> HttpResponse:
                                                        "edited": user, "password_form": True})
 
 
+def user_two_factor_reset(request: HttpRequest, pk: int) -> HttpResponse:
+    """Turn a user's two-factor off (lost phone): they sign in with the password alone and may set it up again."""
+    user = get_object_or_404(User, pk=pk)
+    if request.method == "POST":
+        with transaction.atomic():
+            removed, _ = TwoFactorDevice.objects.filter(user=user).delete()
+            if removed:
+                audit.record("Two-factor reset", user, actor=request.user,
+                             detail=f"Two-factor sign-in of {user.username} reset by an Admin.")
+        messages.success(request, f"Two-factor sign-in of “{user.username}” reset: they sign in with their "
+                                  "password and can set it up again on their account page."
+                         if removed else f"“{user.username}” has no two-factor sign-in.")
+    return redirect("accounts:user_edit", pk=user.pk)
+
+
 app_name = "accounts"
 urlpatterns = [
     path("", user_list, name="user_list"),
     path("new/", user_create, name="user_create"),
     path("<int:pk>/", user_edit, name="user_edit"),
     path("<int:pk>/password/", user_password, name="user_password"),
+    path("<int:pk>/two-factor/reset/", user_two_factor_reset, name="user_two_factor_reset"),
 ]

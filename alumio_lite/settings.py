@@ -81,6 +81,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "accounts.middleware.RoleRequiredMiddleware",  # every URL checked against accounts/access.py
     "django.contrib.messages.middleware.MessageMiddleware",
+    "accounts.middleware.TwoFactorRequiredMiddleware",  # REQUIRE_TWO_FACTOR: set it up first
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "csp.middleware.CSPMiddleware",  # Content-Security-Policy on every response
@@ -150,6 +151,11 @@ AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_CLIENT_IP_CALLABLE = "accounts.signin.client_ip"
 AXES_VERBOSE = False
+AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "code"]  # masked in axes logs (code: the TOTP step)
+# Optional two-factor sign-in (TOTP, accounts/two_factor.py). REQUIRE_TWO_FACTOR=1: every user must
+# set it up before using the dashboard. OTP_TOTP_THROTTLE_FACTOR: wrong codes back off 1, 2, 4... s.
+REQUIRE_TWO_FACTOR = envbool("REQUIRE_TWO_FACTOR", False)
+OTP_TOTP_THROTTLE_FACTOR = envint("TWO_FACTOR_THROTTLE_FACTOR", 1)
 # A session ends SESSION_TIMEOUT_MINUTES after sign-in (Django's default is two weeks).
 SESSION_COOKIE_AGE = envint("SESSION_TIMEOUT_MINUTES", 8 * 60) * 60
 LOGIN_URL = "login"

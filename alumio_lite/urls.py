@@ -3,6 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from accounts.signin_views import SignInView, sign_in_code
 from connections.views import dashboard
 
 from . import views
@@ -13,7 +14,9 @@ admin.site.site_title = "alumio-lite admin"
 urlpatterns = [
     path("", dashboard.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
-    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path("accounts/login/", SignInView.as_view(), name="login"),
+    path("accounts/login/code/", sign_in_code, name="login_code"),
+    path("account/", include("accounts.two_factor")),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("clients/", include("clients.urls")),
     path("settings/users/", include("accounts.views")),

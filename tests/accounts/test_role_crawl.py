@@ -92,9 +92,13 @@ EDITOR_NEVER = ("clients:create", "clients:edit", "clients:duplicate", "clients:
                 "accounts:", "audit:", "variables:", "admin:")
 
 
+# Every signed-in user, whatever the role: signing out and their own two-factor sign-in.
+OWN_ACCOUNT = ("logout", "account:two_factor")
+
+
 def expected(role: str, name: str, method: str, public: bool) -> bool:
     """May `role` get `method` through to the view named `name`?"""
-    if public or role == "Admin" or name == "logout":
+    if public or role == "Admin" or name in OWN_ACCOUNT:
         return True
     if role == "Viewer":
         if method == "post" or VIEWER_NEVER.search(name):
