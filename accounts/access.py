@@ -42,13 +42,14 @@ def _system_jobs_need_secrets(user, request, kwargs) -> bool:
 RULES: dict[str, str | tuple[str, str] | Callable] = {
     "home": READ,
     "logout": SIGNED_IN,
-    # HTTP Clients: everyone sees them (secrets only as "set"); only Admins change secrets or hosts.
+    # HTTP Clients: everyone sees them (secrets only as "set"); only Admins create, duplicate or delete them
+    # and change secrets or hosts; Editors edit the rest (the edit view locks those fields: clients/editor_edit.py).
     "clients:list": READ,
     "clients:detail": READ,
     "clients:create": SECRETS,
     "clients:create_settings": SECRETS,
     "clients:create_name": SECRETS,
-    "clients:edit": SECRETS,
+    "clients:edit": EDIT,
     "clients:duplicate": SECRETS,
     "clients:delete": SECRETS,
     "clients:grant": SECRETS,

@@ -20,10 +20,12 @@ from django.urls import path, reverse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
+from accounts.access import SECRETS
 from alumio_lite.filters import text_param
 from audit import events as audit
 
 from .. import auth_status, crypto, oauth, rate_budget
+from ..editor_edit import EditorClientSettingsForm
 from ..forms import ClientNameForm, ClientSettingsForm, PlatformChoiceForm, is_active
 from ..identifiers import unique_identifier
 from ..models import HttpClient
@@ -263,8 +265,12 @@ def _edit_stash_key(client: HttpClient) -> str:
 
 @require_http_methods(["GET", "POST"])
 def http_client_edit(request: HttpRequest, identifier: str) -> HttpResponse:
-    """Name, identifier and the platform's fields on one page; blank secrets keep their value."""
+    """Name, identifier and the platform's fields on one page; blank secrets keep their value.
+
+    Editors get the same page with secrets and addresses locked (clients/editor_edit.py)."""
     client = _get_client(identifier)
+    editor_only = not request.user.has_perm(SECRETS)
+    settings_form = EditorClientSettingsForm if editor_only else ClientSettingsForm
     platform = _platform_or_none(client.platform)
     if platform is None:
         messages.error(request, f"Unknown platform “{client.platform}”; this client cannot be edited here.")
@@ -274,8 +280,8 @@ def http_client_edit(request: HttpRequest, identifier: str) -> HttpResponse:
     stored = {**client.secrets, **stashed}
     if request.method == "POST":
         name_form = ClientNameForm(request.POST, exclude_pk=client.pk)
-        form = ClientSettingsForm(request.POST, platform=platform, stored_secrets=stored,
-                                  stash_secrets=frozenset(stashed), saved_settings=dict(client.settings or {}))
+        form = settings_form(request.POST, platform=platform, stored_secrets=stored,
+                             stash_secrets=frozenset(stashed), saved_settings=dict(client.settings or {}))
         if name_form.is_valid() & form.is_valid():  # both, so every error shows at once
             old_settings, old_secrets = dict(client.settings or {}), dict(client.secrets or {})
             client.name = name_form.cleaned_data["name"]
@@ -294,7 +300,7 @@ def http_client_edit(request: HttpRequest, identifier: str) -> HttpResponse:
                 request.session.pop(stash_key, None)
                 messages.success(request, f"HTTP Client “{client.name}” saved.")
                 return redirect(client)
-        typed = form.valid_typed_secrets()
+        typed = {} if editor_only else form.valid_typed_secrets()
         if typed:
             stashed = {**stashed, **typed}
             request.session[stash_key] = _encrypt_secrets(stashed)
@@ -306,10 +312,11 @@ def http_client_edit(request: HttpRequest, identifier: str) -> HttpResponse:
         initial.update(client.settings or {})
         initial["log_requests"] = client.log_requests
         initial["rate_limit_per_minute"] = client.rate_limit_per_minute
-        form = ClientSettingsForm(initial=initial, platform=platform, stored_secrets=client.secrets)
+        form = settings_form(initial=initial, platform=platform, stored_secrets=client.secrets,
+                             saved_settings=dict(client.settings or {}))
         name_form = ClientNameForm(initial={"name": client.name, "identifier": client.identifier})
     return render(request, "clients/http_client_edit.html", {
-        "client": client, "platform": platform, "form": form, "name_form": name_form,
+        "client": client, "platform": platform, "form": form, "name_form": name_form, "editor_only": editor_only,
     })
 
 

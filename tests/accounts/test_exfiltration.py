@@ -39,7 +39,10 @@ def _tokens_seen(fake) -> list[str]:
 def test_an_editor_cannot_point_a_client_elsewhere(client, editor, own_and_attacker):
     own, attacker, pd = own_and_attacker
     client.force_login(editor)
-    assert _edit(client, "pd", attacker.base_uri).status_code == 403
+    refused = _edit(client, "pd", attacker.base_uri)  # Editors edit clients, but never their addresses
+    assert refused.status_code == 200 and "Only an Admin can change Base URI" in refused.content.decode()
+    pd.refresh_from_db()
+    assert pd.settings["base_uri"] == own.base_uri
     response = client.post(reverse("clients:test", args=["pd"]), HTTP_HX_REQUEST="true")
     assert response.status_code == 200 and "Connected" in response.content.decode()
     assert attacker.received == [] and STORED in _tokens_seen(own)

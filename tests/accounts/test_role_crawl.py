@@ -88,7 +88,8 @@ def _rule_reads(name: str) -> bool:
 
 
 # Editor: "cannot manage users, HTTP Client secrets or environment variables"; hosts and secrets are Admins'.
-EDITOR_NEVER = ("clients:create", "clients:edit", "clients:duplicate", "clients:delete", "clients:grant",
+# Editors do edit a client, except its secrets and addresses (the edit view locks those: test_editor_clients.py).
+EDITOR_NEVER = ("clients:create", "clients:duplicate", "clients:delete", "clients:grant",
                 "accounts:", "audit:", "variables:", "admin:")
 
 
