@@ -344,7 +344,13 @@ class ClientSession:
 
         entity = self.entity(entity, method)
         built = build_request(self.platform, entity, self.base_uri, path=path, query=query, payload=payload)
-        encoded = content_types.encode(built.content_type, built.json, fetch=self.fetch_file)
+        body = built.json
+        if body is not None and built.content_type in (content_types.FORM, content_types.MULTIPART):
+            try:  # ${NAME} in a form or multipart body: resolved before it is encoded (send sees bytes)
+                body = variables.resolve(body)
+            except variables.UnknownVariable as exc:
+                raise PlatformError(str(exc), step=step or entity.name, method=built.method) from None
+        encoded = content_types.encode(built.content_type, body, fetch=self.fetch_file)
         return self.send(
             built.method,
             built.url,

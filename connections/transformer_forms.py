@@ -12,6 +12,8 @@ from typing import Any
 
 from django import forms
 
+from variables import resolve as variables
+
 from . import json_policy
 from .forms import derived_identifier, unstorable_message
 from .models import Transformer
@@ -201,11 +203,27 @@ def rows_from_post(data: Any) -> list[StepRow]:
 
 
 def _attach_errors(rows: list[StepRow]) -> None:
+    _attach_unknown_variables(rows)
     for row in rows:
         if row.kind is None or row.has_field_errors:
             continue
         # validate_steps labels by position; validate one step at a time to keep errors on their row.
         row.errors = [e.split(": ", 1)[1] for e in validate_steps([row.as_step()])]
+
+
+def _attach_unknown_variables(rows: list[StepRow]) -> None:
+    """${NAME}s that Settings -> Environment variables does not define: an error on their field, so the
+    chain is not saved (and the tester says it) instead of failing at run time."""
+    if not any(variables.names_in(row.settings) for row in rows):
+        return
+    known = variables.values()
+    for row in rows:
+        for fr in row.fields:
+            unknown = variables.missing(row.settings.get(fr.field.name), known)
+            if unknown and not fr.error:
+                listed = ", ".join("${" + name + "}" for name in sorted(unknown))
+                fr.error = (f"Unknown environment variable {listed}: an Admin adds it under Settings -> "
+                            "Environment variables (or correct the name).")
 
 
 def new_row(index: int, kind_key: str) -> StepRow:
