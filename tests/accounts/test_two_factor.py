@@ -192,3 +192,20 @@ def test_require_two_factor_is_off_by_default(client, viewer):
     assert settings.REQUIRE_TWO_FACTOR is False
     client.force_login(viewer)
     assert client.get("/").status_code == 200
+
+
+def test_key_rotation_re_encrypts_the_two_factor_key(client, viewer, settings):
+    import io
+
+    from cryptography.fernet import Fernet
+    from django.core.management import call_command
+
+    from clients import crypto
+
+    secret = turn_on(client, viewer)
+    new = Fernet.generate_key().decode()
+    settings.ENCRYPTION_KEYS = [new, *(settings.ENCRYPTION_KEYS or [crypto._derived_key().decode()])]
+    call_command("rotate_encryption_key", stdout=io.StringIO())
+    settings.ENCRYPTION_KEYS = [new]  # the old keys dropped: the device still reads its key
+    password(client, viewer)
+    assert code(client, code_from_secret(secret)).status_code == 302 and signed_in(client)
