@@ -34,10 +34,11 @@ def input_tag(body: str, name: str) -> str:
 def test_an_editor_renames_and_changes_settings_keeping_secret_and_host(client, editor, pd):
     own, saved = pd
     client.force_login(editor)
-    response = edit(client, {"name": "Pipedrive (sales)", "base_uri": own.base_uri, "log_requests": "on"})
+    response = edit(client, {"name": "Pipedrive (sales)", "base_uri": own.base_uri, "log_requests": "on",
+                             "rate_limit_per_minute": "30"})
     assert response.status_code == 302
     saved.refresh_from_db()
-    assert saved.name == "Pipedrive (sales)" and saved.log_requests
+    assert saved.name == "Pipedrive (sales)" and saved.log_requests and saved.rate_limit_per_minute == 30
     assert saved.settings["base_uri"] == own.base_uri and saved.secrets["api_token"] == STORED
     body = client.post(reverse("clients:test", args=["pd"]), HTTP_HX_REQUEST="true").content.decode()
     assert "Connected" in body and own.received[-1].header("x-api-token") == STORED
