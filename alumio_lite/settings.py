@@ -321,6 +321,8 @@ STUCK_TASK_TIMEOUT_MINUTES = envint("STUCK_TASK_TIMEOUT_MINUTES", 15)
 WEBHOOK_CLAIM_TIMEOUT_SECONDS = envint("WEBHOOK_CLAIM_TIMEOUT_SECONDS", 120)
 RETENTION_DAYS_WEBHOOK_REQUESTS = envint("RETENTION_DAYS_WEBHOOK_REQUESTS", RETENTION_DAYS_REQUEST_LOGS)
 WEBHOOK_TRUST_X_FORWARDED_FOR = envbool("BEHIND_PROXY", False)
+# How long an accepted request waits for its group commit (committer.py) before answering 503.
+WEBHOOK_COMMIT_TIMEOUT_SECONDS = envint("WEBHOOK_COMMIT_TIMEOUT_SECONDS", 20)
 # A run whose worker died is started again (from its first page; task keys prevent duplicates)
 # up to this many times, then marked Failed.
 MAX_RUN_RESUMES = envint("MAX_RUN_RESUMES", 3)
