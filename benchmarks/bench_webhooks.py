@@ -7,6 +7,7 @@ A load generator (threads, one keep-alive connection each, bounded by --seconds)
 1. the baseline: a view behind the same middleware that answers 202 and stores nothing;
 2. the endpoint POST /webhooks/<identifier>: look-up, signature check, the raw request stored,
    202 after the commit, a broker message to the workers after the answer.
+The two take turns in slices (--rounds), so a change of the machine's load falls on both.
 It prints requests/s, p50/p99 latency, the ratio to the baseline, and "lost": sent-and-answered-202
 minus rows stored (must be 0). No worker runs: the requests wait in the database, as they would.
 
@@ -106,11 +107,21 @@ def load(port: int, path: str, seconds: float, connections: int, bodies: list[tu
         t.start()
     for t in threads:
         t.join()
-    elapsed = time.monotonic() - began
-    latencies.sort()
+    return {"latencies": latencies, "elapsed": time.monotonic() - began, "statuses": statuses,
+            "errors": errors[0]}
+
+
+def combined(runs: list[dict]) -> dict:
+    """The figures of several slices of one side, as if they were one run."""
+    latencies = sorted(x for run in runs for x in run["latencies"])
+    elapsed = sum(run["elapsed"] for run in runs)
+    statuses: dict[int, int] = {}
+    for run in runs:
+        for code, count in run["statuses"].items():
+            statuses[code] = statuses.get(code, 0) + count
     q = statistics.quantiles(latencies, n=100) if len(latencies) > 1 else [0.0] * 99
     return {"requests": len(latencies), "rps": len(latencies) / elapsed, "p50": q[49] * 1000,
-            "p99": q[98] * 1000, "statuses": statuses, "errors": errors[0]}
+            "p99": q[98] * 1000, "statuses": statuses, "errors": sum(run["errors"] for run in runs)}
 
 
 def wait_up(port: int, proc: subprocess.Popen, timeout: float = 60) -> None:
@@ -143,6 +154,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=float, default=30)
     parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--rounds", type=int, default=6,
+                        help="the seconds of each side are split into this many slices, baseline and endpoint "
+                             "taking turns, so a change of the machine's load falls on both")
     parser.add_argument("--threads", type=int, default=8,
                         help="gunicorn threads per process (1 = sync workers); both runs use the same server")
     args = parser.parse_args()
@@ -194,15 +208,19 @@ def main() -> None:
         warm_rows = WebhookRequest.objects.count()
 
         load_before = os.getloadavg()
-        baseline = load(port, f"/baseline/{IDENTIFIER}", args.seconds, args.connections, bodies)
-        intake = load(port, f"/webhooks/{IDENTIFIER}", args.seconds, args.connections, bodies)
+        slices: dict[str, list[dict]] = {"baseline": [], "webhooks": []}
+        for _round in range(args.rounds):
+            for side in slices:
+                slices[side].append(load(port, f"/{side}/{IDENTIFIER}", args.seconds / args.rounds,
+                                         args.connections, bodies))
+        baseline, intake = combined(slices["baseline"]), combined(slices["webhooks"])
         load_after = os.getloadavg()
         stored = WebhookRequest.objects.count() - warm_rows
         accepted = intake["statuses"].get(202, 0)
 
         print(f"bench_webhooks: gunicorn 2 processes x {args.threads} threads, PostgreSQL, "
-              f"broker {env['CELERY_BROKER_URL']}, {args.connections} connections x {args.seconds:g} s each, "
-              "signed 2 KB JSON events")
+              f"broker {env['CELERY_BROKER_URL']}, {args.connections} connections x {args.seconds:g} s each "
+              f"(in {args.rounds} alternating slices), signed 2 KB JSON events")
         print(f"machine: {os.cpu_count()} CPUs, load average {load_before[0]:.2f} before / {load_after[0]:.2f} "
               f"after (shared with other work: read the ratios)")
         for label, result in (("baseline (202, stores nothing)", baseline), ("webhook endpoint", intake)):
