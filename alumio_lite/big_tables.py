@@ -17,11 +17,15 @@ COUNT_CAP = 1_000
 
 
 class CappedCountPaginator(Paginator):
-    """Counts at most COUNT_CAP rows: SELECT COUNT(*) FROM (... LIMIT cap), bounded however big the table."""
+    """Counts at most COUNT_CAP rows: SELECT COUNT(*) FROM (... LIMIT cap), bounded however big the table.
+
+    Unordered: which rows are counted doesn't matter, and an ORDER BY made the database find and sort
+    every match first (a task search matching 11,000 labels: 282 ms at 10M tasks).
+    """
 
     @cached_property
     def count(self) -> int:
-        return self.object_list[:COUNT_CAP].count()
+        return self.object_list.order_by()[:COUNT_CAP].count()
 
 
 class BigTableAdmin(admin.ModelAdmin):

@@ -72,6 +72,9 @@ def test_changelists_run_only_bounded_queries(admin_client_signed_in, rows, name
         assert response.context["cl"].result_count == expect
     cl = response.context["cl"]
     assert _unbounded(queries.captured_queries, cl.result_count <= cl.list_per_page) == []
+    # The capped count takes any COUNT_CAP matching rows: it neither sorts them nor all the matches.
+    counts = [q["sql"] for q in queries.captured_queries if q["sql"].startswith("SELECT COUNT(")]
+    assert not [sql for sql in counts if re.search(r"ORDER BY [^()]*LIMIT \d+\) subquery$", sql)], counts
 
 
 def test_request_log_search_finds_a_log_or_a_tasks_or_runs_logs_by_number(admin_client_signed_in, rows):
