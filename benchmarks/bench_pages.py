@@ -143,6 +143,7 @@ def old_queries(repeat: int) -> list[tuple[str, float]]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--only", help="pages whose name contains this (e.g. Admin); no old-query baseline")
     args = parser.parse_args()
     from django.core.management import call_command
 
@@ -164,6 +165,8 @@ def main() -> None:
           f"{', '.join(f'{x:.1f}' for x in os.getloadavg())} on {os.cpu_count()} CPUs", flush=True)
     print(f"{'page':<34} | {'median':>9} | {'of it SQL':>9} | {'queries':>7} | {'issue 14 at 1M':>14} | ratio")
     for name, url in pages():
+        if args.only and args.only.lower() not in name.lower():
+            continue
         client.get(url)  # warm caches, as a page a user opens again
         median, sql, queries, status = measure(client, url, args.repeat)
         before = ISSUE_BASELINE.get(name, (None, None))[column]
@@ -171,7 +174,10 @@ def main() -> None:
         flag = "" if status == 200 else f"  HTTP {status}"
         then = f"{before} ms" if before else ""
         print(f"{name:<34} | {median:7.1f}ms | {sql:7.1f}ms | {queries:>7} | {then:>14} | {ratio}{flag}", flush=True)
-    print("\nsame run, the old queries on this data:")
+    if args.only:
+        print(f"load average at the end {', '.join(f'{x:.1f}' for x in os.getloadavg())}")
+        return
+    print("\nsame run, the old queries on this data (minutes at 10M rows):")
     for name, median in old_queries(max(1, args.repeat // 2)):
         print(f"  {name:<44} {median:9.1f} ms", flush=True)
     print(f"load average at the end {', '.join(f'{x:.1f}' for x in os.getloadavg())}")
