@@ -338,14 +338,20 @@ class ClientSession:
         *,
         method: str | None = None,
         step: str = "",
+        resolve_variables: bool = True,
     ) -> ApiResponse:
-        """One request to `entity`. RequestBuildError (a ValueError) when the request can't be built."""
+        """One request to `entity`. RequestBuildError (a ValueError) when the request can't be built.
+
+        resolve_variables=False: path, query and payload hold record data (the caller resolved the
+        configuration's own ${NAME}s); a "${X}" in data is sent as written, never replaced by a variable.
+        """
         from .platforms.request import build_request
 
         entity = self.entity(entity, method)
         built = build_request(self.platform, entity, self.base_uri, path=path, query=query, payload=payload)
         body = built.json
-        if body is not None and built.content_type in (content_types.FORM, content_types.MULTIPART):
+        if resolve_variables and body is not None and built.content_type in (content_types.FORM,
+                                                                             content_types.MULTIPART):
             try:  # ${NAME} in a form or multipart body: resolved before it is encoded (send sees bytes)
                 body = variables.resolve(body)
             except variables.UnknownVariable as exc:
@@ -360,6 +366,7 @@ class ClientSession:
             accept=built.accept,
             step=step or entity.name,
             idempotent=entity.is_read or built.method in IDEMPOTENT_METHODS,
+            resolve_variables=resolve_variables,
         )
 
     def paginate(
@@ -447,6 +454,7 @@ class ClientSession:
         accept: str | None = None,
         step: str = "",
         idempotent: bool | None = None,
+        resolve_variables: bool = True,
     ) -> ApiResponse:
         """One logical request, with the retries and waits described in the module docstring.
 
@@ -455,9 +463,10 @@ class ClientSession:
         comes back as `{"file": {...}}` (see content_types.file_entity).
         """
         method = method.upper()
-        try:  # ${NAME} in request parameters and JSON payloads, resolved at call time
-            params = variables.resolve(params)
-            json = variables.resolve(json) if encoded is None else json
+        try:  # ${NAME} in request parameters and JSON payloads, resolved at call time (see `call`)
+            if resolve_variables:
+                params = variables.resolve(params)
+                json = variables.resolve(json) if encoded is None else json
         except variables.UnknownVariable as exc:
             raise PlatformError(str(exc), step=step, method=method) from None
         extra_headers = {"Accept": accept} if accept else {}

@@ -15,6 +15,7 @@ from clients import content_types, redaction
 from clients.platforms import bodies
 from clients.platforms.registry import get_platform
 from clients.platforms.request import BuiltRequest, InvalidParameters, build_request
+from variables import resolve as variables
 
 from .models import Outgoing
 
@@ -39,16 +40,22 @@ class OutgoingRequest:
         return content_types.preview_text(self.request.content_type, self.request.json)
 
 
-def merge_parts(outgoing: Outgoing, data: dict) -> tuple[dict, dict, Any]:
-    """(path, query, payload) for `data` under the merge rule above."""
+def merge_parts(outgoing: Outgoing, data: dict, *, resolve_variables: bool = False) -> tuple[dict, dict, Any]:
+    """(path, query, payload) for `data` under the merge rule above.
+
+    resolve_variables: the configuration's own query and payload get today's ${NAME} values before the
+    entity's data is merged in (sending; the data's values are never resolved). Previews keep the names.
+    """
     if not isinstance(data, dict):
         raise InvalidParameters("the entity data must be a JSON object with the keys “path”, “query” and “payload”")
     for key in ("path", "query"):
         if key in data and not isinstance(data[key], dict | type(None)):
             raise InvalidParameters(f"the entity's “{key}” must be an object")
     path = dict(data.get("path") or {})
-    query = {**(outgoing.query or {}), **(data.get("query") or {})}
-    payload: Any = outgoing.payload or {}
+    base_query, payload = outgoing.query or {}, outgoing.payload or {}
+    if resolve_variables:
+        base_query, payload = variables.resolve(base_query), variables.resolve(payload)
+    query = {**base_query, **(data.get("query") or {})}
     entity_payload = data.get("payload")
     if isinstance(entity_payload, dict) and isinstance(payload, dict):
         payload = {**payload, **entity_payload}

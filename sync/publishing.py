@@ -21,6 +21,7 @@ from jmespath.exceptions import JMESPathError
 
 from connections.transformers import TransformError, context, render_template
 from storages import store
+from variables import resolve as variables
 
 from .models import CreateOrUpdate
 
@@ -93,9 +94,9 @@ def send(publisher, session, outgoing, task, datas: list[dict]):
     if plan is None:
         response = None
         for data in datas:
-            path, query, payload = merge_parts(outgoing, data)
+            path, query, payload = merge_parts(outgoing, data, resolve_variables=True)
             response = session.call(outgoing.entity, path, query, payload, method=outgoing.method or None,
-                                    step=f"task {task.pk}")
+                                    step=f"task {task.pk}", resolve_variables=False)
         return response
     if len(datas) != 1:
         raise ValueError(f"create or update sends one request per task, but the outgoing transformers made "
@@ -115,7 +116,7 @@ def _create_or_update(publisher, session, outgoing, plan: CreateOrUpdate, task, 
     from clients import http
     from connections.preview import merge_parts
 
-    path, query, payload = merge_parts(outgoing, data)
+    path, query, payload = merge_parts(outgoing, data, resolve_variables=True)
     pending = _pending(publisher)
     storage = plan.storage
     pending._storages_by_id[storage.pk] = storage
@@ -130,14 +131,15 @@ def _create_or_update(publisher, session, outgoing, plan: CreateOrUpdate, task, 
             pending.writes[(storage.pk, key)] = _mapped(destination, task, "found by the lookup")
     if destination is not None:
         path = {**path, plan.id_parameter: destination}
-        return session.call(plan.update_entity, path, query, payload, step=f"task {task.pk} (update {destination})")
+        return session.call(plan.update_entity, path, query, payload, step=f"task {task.pk} (update {destination})",
+                            resolve_variables=False)
 
     # A create: first say so durably, so a crash after the request cannot go unnoticed.
     store.save(storage, key, {"creating": True, "task": task.pk, "at": timezone.now().isoformat()},
                source=f"task {task.pk}")
     try:
         response = session.call(outgoing.entity, path, query, payload, method=outgoing.method or None,
-                                 step=f"task {task.pk} (create)")
+                                 step=f"task {task.pk} (create)", resolve_variables=False)
     except (http.ClientError, http.RateLimited):
         # The platform refused it: nothing was created, the marker would only block the retry.
         store.delete(storage, [key], source=f"task {task.pk}")
@@ -181,9 +183,10 @@ def _after_unknown_create(session, plan: CreateOrUpdate, task, data: dict, entry
             f"its answer was never saved (the worker stopped, or the connection broke). The record may exist "
             f"at the destination. Check, then record its id on this task's page, or choose “Create it”.")
     lookup_data = {**data, "source_id": key}
-    criteria = render_template(plan.lookup_query or {}, lookup_data)
+    # The configured criteria get today's ${NAME}s; the data filled into them is never resolved.
+    criteria = render_template(variables.resolve(plan.lookup_query or {}), lookup_data)
     # A search read by GET takes the criteria as its query; one read by POST (Copper) as its body.
     by_post = session.entity(plan.lookup_entity).method != "GET"
     response = session.call(plan.lookup_entity, {}, {} if by_post else criteria, criteria if by_post else None,
-                            step=f"task {task.pk} (lookup)")
+                            step=f"task {task.pk} (lookup)", resolve_variables=False)
     return _search(plan.lookup_id_path, response.data)

@@ -54,10 +54,14 @@ def _build(settings: Mapping[str, Any]) -> StepFunction:
         else:
             try:
                 if context.is_active():
-                    response = ctx.session(client).call(entity_key, path, query, payload, step="HTTP request step")
+                    # The step's settings had their ${NAME}s resolved when the chain was built; what the
+                    # entity's data filled in is sent as written (a "${X}" in data is never a variable).
+                    response = ctx.session(client).call(entity_key, path, query, payload, step="HTTP request step",
+                                                        resolve_variables=False)
                 else:
                     with http.ClientSession(client) as session:
-                        response = session.call(entity_key, path, query, payload, step="HTTP request step")
+                        response = session.call(entity_key, path, query, payload, step="HTTP request step",
+                                                resolve_variables=False)
             except http.PlatformError as exc:
                 raise _fail(None, f"the request to “{client.name}” failed: {exc.describe()}") from None
             except RequestBuildError as exc:
