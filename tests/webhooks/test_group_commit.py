@@ -175,3 +175,19 @@ def test_inside_a_transaction_the_row_is_stored_on_the_callers_connection(client
                          HTTP_X_TOKEN=TOKEN)
     assert answer.status_code == 202
     assert stored_markers() == {"inline"}
+
+
+def test_the_short_way_past_the_middleware_keeps_security_headers_and_only_takes_posts(live_server, transactional_db):
+    """webhooks/middleware.py: POST /webhooks/<id> skips the dashboard's middleware (no session, no
+    CSP), SecurityMiddleware before it still answers; other methods and paths take the ordinary way."""
+    webhook = make()
+    accepted = post(live_server, webhook, "short")
+    assert accepted.status_code == 202 and accepted.headers["X-Content-Type-Options"] == "nosniff"
+    assert "Set-Cookie" not in accepted.headers
+    assert "Content-Security-Policy" not in accepted.headers  # CSPMiddleware (further down) was skipped
+    other = requests.get(f"{live_server.url}/webhooks/{webhook.identifier}", timeout=60)
+    assert other.status_code == 405 and other.headers["Allow"] == "POST"
+    slash = requests.post(f"{live_server.url}/webhooks/{webhook.identifier}/", data=b"{}", timeout=60,
+                          headers={"X-Token": TOKEN}, allow_redirects=False)
+    assert slash.status_code != 202
+    assert stored_markers() == {"short"}
