@@ -65,7 +65,8 @@ def run_mode(mode: str, args, env: dict, tmp: Path) -> dict:
     Route.objects.all().delete()
     with FakePicqer() as source, LimitedPipedrive(limit=args.limit, window=60.0, sliding=not args.fixed,
                                                   keep_requests=False) as destination:
-        pipeline = build_pipeline(source, destination, name=f"bench-{mode}", log_requests=False, backoff=1,
+        pipeline = build_pipeline(source, destination, name=f"bench-{mode}-{int(time.time())}", log_requests=False,
+                                  backoff=1,
                                   max_attempts=100)
         client = pipeline.outgoing.client
         client.rate_limit_per_minute = None if args.limit == 600 else args.limit
@@ -102,7 +103,7 @@ def report(r: dict, limit: int) -> None:
     whole = r["finished"] / r["elapsed"] * 60
     print(f"{r['mode']:>6}: {r['finished']} of the tasks finished in {r['elapsed']:7.1f} s; sustained "
           f"{r['sustained']:6.1f}/min = {100 * r['sustained'] / limit:5.1f}% of {limit}; whole run "
-          f"{whole:6.1f}/min = {100 * whole / limit:5.1f}%; HTTP 429s: {r['refused']}; most in any 60 s: "
+          f"{whole:6.1f}/min = {100 * whole / limit:5.1f}%; HTTP 429s: {r['refused']}; most in one window: "
           f"{r['max_window']}; published {r['published']}; load {r['load_before']} -> {r['load_after']}",
           flush=True)
 
@@ -129,8 +130,9 @@ def main() -> None:
     call_command("migrate", verbosity=0)
     database = os.environ["DATABASE_URL"].split(":", 1)[0]
     broker = os.environ["CELERY_BROKER_URL"].split(":", 1)[0]
-    print(f"bench_rate_budget: {args.tasks} tasks, fake Pipedrive allowing {args.limit} requests in any 60 s "
-          f"({'fixed' if args.fixed else 'sliding'} window, 429 + Retry-After beyond); {args.workers} `celery "
+    window = "in each fixed minute" if args.fixed else "in any 60 s (sliding window)"
+    print(f"bench_rate_budget: {args.tasks} tasks, fake Pipedrive allowing {args.limit} requests {window}, "
+          f"429 + Retry-After beyond; {args.workers} `celery "
           f"worker` processes (concurrency 1); database {database}, broker {broker}, budget kept in "
           f"{'Redis' if redis_url() else 'the database'}, headroom {settings.HTTP_RATE_BUDGET_HEADROOM:g}; "
           f"load average {load()} on {os.cpu_count()} CPUs", flush=True)
