@@ -105,10 +105,10 @@ class LockProbe(threading.Thread):
 
 def child(mode: str, run_id: int, db_path: str) -> None:
     configure(Path(os.environ["BENCH_TMP"]))
-    from connections import engine
+    from connections import engine, subscription
 
     if mode == "before":
-        engine._store_page = legacy_store_page
+        subscription._store_page = legacy_store_page  # execute_run (connections.subscription) calls it there
     probe = LockProbe(db_path)
     probe.start()
     started = time.monotonic()
