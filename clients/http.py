@@ -34,7 +34,7 @@ from django.utils import timezone as dj_timezone
 from variables import resolve as variables
 
 from . import auth as authlib
-from . import auth_status, content_types, outbound, rate_budget, rate_limits, redaction, waits
+from . import auth_status, content_types, outbound, rate_budget, rate_limits, redaction, transports, waits
 from . import pagination as paginglib
 from .deadline import Deadline
 from .environment import EnvironmentOnce
@@ -236,6 +236,7 @@ class ClientSession:
         backoff: float | None = None,
         sleep: Callable[[float], None] = time.sleep,
         timeout: tuple[float, float] | None = None,
+        transport: requests.Session | None = None,
     ):
         self.client = client
         self.platform: Platform = get_platform(client.platform)
@@ -266,14 +267,19 @@ class ClientSession:
         self._static_auth: dict[str, str] | None = None
         self._touched_at = 0.0
         self.budget = rate_budget.for_session(client, self.platform)  # shared by every process
-        self._session = _Session()
+        # `transport`: a connection pool kept across sessions (clients.transports); its headers,
+        # cookies and credential headers are reset here, so nothing but open connections carries over.
+        self._owns_session = transport is None
+        self._session = _Session() if transport is None else transports.reset(transport)
         self._session.headers.update({"Accept": "application/json"})
         self._session.headers.update(self.platform.headers_for(self.settings))
 
     # -- lifecycle
 
     def close(self) -> None:
-        self._session.close()
+        self.flush_logs()
+        if self._owns_session:
+            self._session.close()
 
     def __enter__(self) -> ClientSession:
         return self
@@ -818,7 +824,7 @@ class ClientSession:
         if failed or self.client.log_requests:
             from .models import RequestLog
 
-            log = RequestLog.objects.create(
+            log = RequestLog(
                 client_id=self.client.pk,
                 run_id=_pk(self.run),
                 task_id=_pk(self.task),
@@ -832,9 +838,27 @@ class ClientSession:
                 response_body=record["response_body"],
                 error=record["error"],
             )
-            record["log_id"] = log.pk
+            if self.log_buffer is not None and not self.on_exchange:
+                self.log_buffer.append(log)  # written by flush_logs(), with the publisher's outcomes
+            else:
+                log.save(force_insert=True)
+                record["log_id"] = log.pk
         if self.on_exchange:
             self.on_exchange(record)
+
+    # A list: request logs wait here until flush_logs() writes them in one INSERT (the engine's
+    # Publisher, in the transaction that saves its tasks' outcomes). None: each is written at once.
+    log_buffer: list | None = None
+
+    def flush_logs(self) -> int:
+        """Write the buffered request logs (one bulk INSERT); how many were written."""
+        if not self.log_buffer:
+            return 0
+        from .models import RequestLog
+
+        logs, self.log_buffer[:] = list(self.log_buffer), []
+        RequestLog.objects.bulk_create(logs, batch_size=500)
+        return len(logs)
 
     def _clip(self, text: str) -> str:
         # Redact before cutting, so a secret split by the cut can't survive half-visible.
