@@ -4,7 +4,8 @@ requests looks at the environment for every request it sends (Session.merge_envi
 the *_proxy variables, no_proxy matched against the host, REQUESTS_CA_BUNDLE): 12% of a publishing
 worker's time went there. The environment of a worker does not change while it runs, so a
 session reads it once per (scheme, host) and reuses the answer. Proxies still apply exactly as
-requests applies them.
+requests applies them. The same goes for the ~/.netrc lookup requests makes for every request
+without credentials (two stat calls each): once per (scheme, host), with the same result.
 """
 from __future__ import annotations
 
@@ -13,7 +14,11 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from requests.sessions import merge_setting
-from requests.utils import get_environ_proxies
+from requests.utils import get_environ_proxies, get_netrc_auth
+
+
+def _no_auth(request):  # noqa: ANN001, ANN202 - requests' auth callable: "no ~/.netrc entry", remembered
+    return request
 
 
 class EnvironmentOnce:
@@ -38,3 +43,13 @@ class EnvironmentOnce:
             verify = bundle or verify
         return {"proxies": merge_setting(proxies, self.proxies), "stream": merge_setting(stream, self.stream),
                 "verify": merge_setting(verify, self.verify), "cert": merge_setting(cert, self.cert)}
+
+    def prepare_request(self, request):  # noqa: ANN001, ANN201 - requests' signature
+        if self.trust_env and not request.auth and not self.auth:
+            parts = urlsplit(request.url)
+            known = self.__dict__.setdefault("_netrc_by_origin", {})
+            key = (parts.scheme, parts.netloc)
+            if key not in known:
+                known[key] = get_netrc_auth(request.url)
+            request.auth = known[key] or _no_auth
+        return super().prepare_request(request)

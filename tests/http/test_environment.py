@@ -48,3 +48,34 @@ def test_the_proxy_variables_still_apply_per_host(monkeypatch, reads):
     assert len(reads) == 2  # one per host
     session.trust_env = False
     assert session.merge_environment_settings("https://api.pipedrive.com/", {}, None, None, None)["proxies"] == {}
+
+
+def test_the_netrc_file_is_read_once_per_host_and_still_applies(monkeypatch, tmp_path):
+    import requests.sessions
+
+    netrc = tmp_path / "netrc"
+    netrc.write_text("machine 127.0.0.1 login netrc-user password netrc-pass\n")
+    netrc.chmod(0o600)
+    monkeypatch.setenv("NETRC", str(netrc))
+    calls = []
+    real = environment.get_netrc_auth
+
+    def counting(url, raise_errors=False):
+        calls.append(url)
+        return real(url, raise_errors)
+
+    monkeypatch.setattr(environment, "get_netrc_auth", counting)
+    monkeypatch.setattr(requests.sessions, "get_netrc_auth", counting)  # requests' own lookup per request
+    with FakePicqer(records=250) as fake:
+        session = _Session()
+        for offset in (0, 100, 200):
+            session.get(f"{fake.base_uri}/customers", params={"offset": offset}, timeout=10).close()
+        assert len(calls) == 1
+        # as requests applies it: Basic credentials from the file when the request carries none
+        assert all((r.header("Authorization") or "").startswith("Basic ") for r in fake.received)
+        monkeypatch.setenv("NETRC", str(tmp_path / "missing"))
+        plain = _Session()
+        plain.get(f"{fake.base_uri}/customers", timeout=10).close()
+        plain.get(f"{fake.base_uri}/customers", timeout=10).close()
+        assert fake.received[-1].header("Authorization") is None
+        assert len(calls) == 2
