@@ -65,11 +65,25 @@ def claim_tasks(route_id: int | None = None, limit: int = CLAIM_BATCH, now: date
         if not ids:
             return []
         claimed = Task.objects.filter(pk__in=ids, status__in=CLAIMABLE)
+        if connection.vendor == "postgresql":  # the claimed ids come back with the UPDATE: one round trip less
+            return _claim_returning(ids, now)
         claimed.update(status=Task.Status.PROCESSING, processing_started_at=now, updated_at=now, claimed_by=_me())
         # Within this transaction the rows are ours (locked, or the database is), so the ids
         # still Processing with our timestamp are exactly the ones claimed.
         return list(Task.objects.filter(pk__in=ids, status=Task.Status.PROCESSING,
                                         processing_started_at=now).order_by("pk").values_list("pk", flat=True))
+
+def _claim_returning(ids: list[int], now: datetime) -> list[int]:
+    """PostgreSQL: claim.update() above as one UPDATE ... RETURNING (the rows are locked by this transaction)."""
+    q = connection.ops.quote_name
+    table = q(Task._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET {q('status')} = %s, {q('processing_started_at')} = %s, {q('updated_at')} = %s, "
+            f"{q('claimed_by')} = %s WHERE {q('id')} = ANY(%s) AND {q('status')} IN (%s, %s) RETURNING {q('id')}",
+            [Task.Status.PROCESSING, now, now, _me(), list(ids), *CLAIMABLE])
+        return sorted(row[0] for row in cursor.fetchall())
+
 
 def _me() -> str:
     from .claims import me
