@@ -32,6 +32,8 @@ class PublishOutcome:
 class Publisher:
     """Publishes tasks of any route, keeping one ClientSession per HTTP client for a whole batch.
 
+    Its connections outlive it: the next publisher of this process gets them (clients.transports).
+
     The session never retries or waits by itself (max_retries=0, wait_on_rate_limit=False): the
     route's retry policy decides, and a rate-limited task is parked as Waiting instead of holding
     a worker asleep.
@@ -76,8 +78,12 @@ class Publisher:
         session = self._sessions.get(client.pk)
         if session is None:
             transport, _kept = transports.acquire(client)
-            session = self._sessions[client.pk] = ClientSession(client, wait_on_rate_limit=False, max_retries=0,
-                                                                transport=transport)
+            try:
+                session = ClientSession(client, wait_on_rate_limit=False, max_retries=0, transport=transport)
+            except BaseException:
+                transports.release(client.pk, transport)
+                raise
+            self._sessions[client.pk] = session
             session.log_buffer = []  # request logs are written with the outcomes, in flush()
         return session
 
