@@ -11,7 +11,9 @@ Measured in one go, against the same two fake servers on 127.0.0.1 (threads of t
 4. the same with 2 `celery worker` processes (concurrency 1 each): one reads pages while the other
    publishes, then both publish (their claims never overlap), target at least 1.8x (3);
 and the peak RSS (VmHWM) of a fresh worker's pool process after a run of `--small` and of N entities.
-`--log-requests` turns request logging on for both HTTP Clients (off by default, as for a new client).
+`--log-requests` turns request logging on for both HTTP Clients (off by default, as for a new client). Both
+clients have "Requests per minute" 0 (no shared rate budget): the fakes have no limit, and the plain script
+ignores limits too.
 
 Everything lives in a temporary directory: a SQLite database (or BENCH_DATABASE_URL, which will be
 migrated and filled, so give it an empty database) and the filesystem broker (or BENCH_BROKER_URL).
@@ -194,6 +196,11 @@ def main() -> None:
     with FakePicqer(records=args.entities, keep_requests=False) as source, \
             FakePipedrive(keep_requests=False) as destination:
         pipeline = build_pipeline(source, destination, name="bench", log_requests=args.log_requests)
+        from clients.models import HttpClient
+
+        if hasattr(HttpClient, "rate_limit_per_minute"):  # the fakes have no rate limit: no shared budget (0)
+            HttpClient.objects.filter(pk__in=[pipeline.incoming.client_id, pipeline.outgoing.client_id]).update(
+                rate_limit_per_minute=0)
 
         plain = plain_script(source, destination, destination.api_token, source.api_key)
         destination.published.clear()
