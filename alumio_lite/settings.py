@@ -130,6 +130,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 else:
     # One test database per test process here too: a leftover or a parallel run never collides.
     DATABASES["default"].setdefault("TEST", {})["NAME"] = f"test_{DATABASES['default']['NAME']}_{os.getpid()}"
+    # No JIT and no parallel workers for this application's short queries: at ten million tasks the
+    # planner's cost estimates pass jit_above_cost and the parallel thresholds for a LIMIT 50 read of
+    # a hundred buffers, and compiling plus starting two workers took 20-370 ms of an admin search whose
+    # work is 2-8 ms (benchmarks/README.md). Set DATABASE_PG_OPTIONS="" to keep the server's settings.
+    if options := env("DATABASE_PG_OPTIONS", "-c jit=off -c max_parallel_workers_per_gather=0"):
+        DATABASES["default"].setdefault("OPTIONS", {}).setdefault("options", options)
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -117,3 +117,13 @@ def test_the_incoming_lists_last_run_is_read_from_an_index():
     plan = _plan(Incoming.objects.annotate(last_run=Subquery(last_run)).order_by("pk"))
     _check(plan, "connections_run", "incoming=1")
     assert "run_incoming_newest" in plan, plan
+
+
+@pytest.mark.django_db
+def test_postgresql_sessions_plan_without_jit_or_parallel_workers():
+    """A LIMIT 50 read at 10M rows passed jit_above_cost and started workers: 20-370 ms for 2-8 ms of work."""
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL's planner settings")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT current_setting('jit'), current_setting('max_parallel_workers_per_gather')")
+        assert cursor.fetchone() == ("off", "0")
