@@ -13,7 +13,7 @@ import time
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
@@ -75,4 +75,22 @@ def prune(now: datetime | None = None) -> dict[str, int]:
         if len(ids) < settings.RETENTION_BATCH:
             break
     prune_hours(now - timedelta(days=2))  # the dashboard's chart shows the last 24 hours
+    vacuum([table for table, n in (("clients_requestlog", logs), ("connections_task", tasks),
+                                   ("connections_run", runs)) if n])
     return {"tasks": tasks, "runs": runs, "request_logs": logs}
+
+
+def vacuum(tables: list[str]) -> None:
+    """PostgreSQL: VACUUM ANALYZE the tables retention deleted from, at once.
+
+    The oldest rows are gone but their index entries stay until a vacuum, and the planner, estimating
+    a range at a table's low end, reads through them in every plan: after two days of request logs
+    pruned from 10M, the admin's request-log search took 434 ms to plan and 0.1 ms to run.
+    Autovacuum waits for 20 % of a table to be dead: days of pruning. Skipped inside a transaction
+    (VACUUM cannot run in one) and on SQLite (its B-trees drop deleted entries at once).
+    """
+    if connection.vendor != "postgresql" or connection.in_atomic_block:
+        return
+    with connection.cursor() as cursor:
+        for table in tables:
+            cursor.execute(f"VACUUM (ANALYZE) {connection.ops.quote_name(table)}")

@@ -1,6 +1,7 @@
 """Retention deletes in bounded batches, keeps what is not old enough, and keeps the counts right."""
 from datetime import timedelta
 
+import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -57,3 +58,27 @@ def test_prune_drops_hourly_request_counts_past_the_chart(route):
     now = timezone.now()
     hours = summaries.requests_per_hour(now - timedelta(days=10), now + timedelta(hours=1))
     assert list(hours.values()) == [(1, 1)]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_prune_vacuums_what_it_deleted_from_on_postgresql(settings):
+    from tests.lists.conftest import make_route
+
+    route = make_route()
+    client = HttpClient.objects.get(identifier="shop")
+    old = timezone.now() - timedelta(days=400)
+    RequestLog.objects.bulk_create([RequestLog(client=client, method="GET", url="u", created_at=old)
+                                    for _ in range(5)])
+    Task.objects.create(route=route, dedupe_key="new", data={}, status="finished")
+    with CaptureQueriesContext(connection) as queries:
+        engine.prune()
+    vacuums = [q["sql"] for q in queries.captured_queries if q["sql"].startswith("VACUUM")]
+    if connection.vendor == "postgresql":
+        assert vacuums == ['VACUUM (ANALYZE) "clients_requestlog"']  # no task or run was old enough
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT last_vacuum IS NOT NULL FROM pg_stat_user_tables "
+                           "WHERE relname = 'clients_requestlog'")
+            assert cursor.fetchone() == (True,)
+    else:
+        assert vacuums == []
+    assert RequestLog.objects.count() == 0
