@@ -1,8 +1,8 @@
 """Group commit: the requests a process accepts at the same time share one durable commit.
 
 Each accepted request hands its row to this process's writer thread and waits. The writer takes
-everything that waits, stores it in one transaction (one look-up of the webhooks' versions, one
-INSERT for all rows) and commits; only then does each request learn its outcome and answer 202.
+everything that waits and stores it with one statement, committed on its own (the webhooks'
+versions are checked in it); only then does each request learn its outcome and answer 202.
 While one batch commits, the next one gathers: under load a commit is paid once per batch
 instead of once per request, and with a single sender a batch is that one request (no waiting
 for company). synchronous_commit is left as it is: the commit is as durable as any other.
@@ -18,9 +18,10 @@ was judged is not stored: the request is told "stale" and judged again (definiti
 Inside a transaction (a test's, or ATOMIC_REQUESTS) the writer's connection could not see the
 webhook or could wait on the caller's lock, so the row is stored on the caller's connection then.
 
-The two statements are plain SQL built from the model's fields (each value prepared by its
-field, as the ORM would): the ORM's per-row work cost more CPU than the database's on a
-2-core machine, and it is the same INSERT.
+A batch is one statement in autocommit, plain SQL built from the model's fields (each value
+prepared by its field, as the ORM would): INSERT ... SELECT ... WHERE the webhook still has the
+version the request was judged against, RETURNING what was stored. One round trip and one
+commit per batch; the ORM's per-row work cost more CPU than the database's on a 2-core machine.
 """
 from __future__ import annotations
 
@@ -34,7 +35,6 @@ from typing import Any
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 
 from .models import Webhook, WebhookRequest
 
@@ -56,42 +56,56 @@ class Pending:
     error: BaseException | None = None
 
 
-def _instant(value: Any) -> dt.datetime:
-    """updated_at as read by a plain cursor (aware on PostgreSQL, naive UTC text on SQLite)."""
-    if isinstance(value, str):
-        value = parse_datetime(value)
-    return timezone.make_aware(value, dt.UTC) if timezone.is_naive(value) else value
-
-
 _defaults: dict[str, dict[str, Any]] = {}  # per database vendor: the fields' defaults as prepared for it
 
 
 def _store(batch: list[Pending]) -> list[Pending]:
-    """In the caller's transaction: the rows whose webhook is unchanged, inserted; returns them."""
+    """One statement: the rows whose webhook still has their version (and is enabled), inserted.
+
+    Outside a transaction (the writer) that statement is its own commit; inside one (the inline
+    case) it is part of it. A batch never holds two versions of one webhook (see _take), so the
+    rows returned per webhook tell which requests were stored: all of that webhook's, or none.
+    """
     conn = connections[DEFAULT_DB_ALIAS]  # this thread's connection, looked up once
-    ops = conn.ops
-    ids = sorted({p.row["webhook_id"] for p in batch})
+    q = conn.ops.quote_name
+    fields = [f for f in WebhookRequest._meta.concrete_fields if not f.primary_key]
+    defaults = _defaults.get(conn.vendor)
+    if defaults is None:  # every row names received_at, so no default is a moment
+        defaults = _defaults[conn.vendor] = {f.attname: f.get_db_prep_save(f.get_default(), conn) for f in fields}
+    version_field = Webhook._meta.get_field("updated_at")
+    # PostgreSQL types a VALUES list from its literals: each one is cast to its column's type.
+    typed = conn.vendor == "postgresql"
+    row = "(" + ", ".join([f"CAST(%s AS {f.db_type(conn)})" if typed else "%s" for f in fields]
+                          + [f"CAST(%s AS {version_field.db_type(conn)})" if typed else "%s"]) + ")"
+    values: list[Any] = []
+    for p in batch:
+        values += [f.get_db_prep_save(p.row[f.attname], conn) if f.attname in p.row else defaults[f.attname]
+                   for f in fields]
+        values.append(version_field.get_db_prep_value(p.version, conn))
+    columns = ", ".join(q(f.column) for f in fields)
+    webhook = q(Webhook._meta.db_table)
     with conn.cursor() as cursor:
         cursor.execute(
-            f"SELECT {ops.quote_name('id')}, {ops.quote_name('updated_at')} FROM "
-            f"{ops.quote_name(Webhook._meta.db_table)} WHERE NOT {ops.quote_name('disabled')} AND "
-            f"{ops.quote_name('id')} IN ({', '.join(['%s'] * len(ids))})", ids)
-        current = {pk: _instant(updated_at) for pk, updated_at in cursor.fetchall()}
-        fresh = [p for p in batch if current.get(p.row["webhook_id"]) == p.version]
-        if fresh:
-            fields = [f for f in WebhookRequest._meta.concrete_fields if not f.primary_key]
-            defaults = _defaults.get(conn.vendor)
-            if defaults is None:  # every row names received_at, so no default is a moment
-                defaults = _defaults[conn.vendor] = {f.attname: f.get_db_prep_save(f.get_default(), conn)
-                                                     for f in fields}
-            values = [f.get_db_prep_save(p.row[f.attname], conn) if f.attname in p.row else defaults[f.attname]
-                      for p in fresh for f in fields]
-            row = f"({', '.join(['%s'] * len(fields))})"
-            cursor.execute(
-                f"INSERT INTO {ops.quote_name(WebhookRequest._meta.db_table)} "
-                f"({', '.join(ops.quote_name(f.column) for f in fields)}) VALUES {', '.join([row] * len(fresh))}",
-                values)
-    return fresh
+            f"WITH v ({columns}, {q('version')}) AS (VALUES {', '.join([row] * len(batch))}) "
+            f"INSERT INTO {q(WebhookRequest._meta.db_table)} ({columns}) "
+            f"SELECT {', '.join('v.' + q(f.column) for f in fields)} FROM v WHERE EXISTS ("
+            f"SELECT 1 FROM {webhook} w WHERE w.{q('id')} = v.{q('webhook_id')} "
+            f"AND w.{q('updated_at')} = v.{q('version')} AND NOT w.{q('disabled')}) "
+            f"RETURNING {q('webhook_id')}", values)
+        stored = {webhook_id for (webhook_id,) in cursor.fetchall()}
+    return [p for p in batch if p.row["webhook_id"] in stored]
+
+
+def _take(queue: list[Pending]) -> tuple[list[Pending], list[Pending]]:
+    """The next batch (at most MAX_BATCH, one version per webhook) and what stays queued, in order."""
+    batch, rest, versions = [], [], {}
+    for p in queue:
+        webhook_id = p.row["webhook_id"]
+        if len(batch) < MAX_BATCH and versions.setdefault(webhook_id, p.version) == p.version:
+            batch.append(p)
+        else:
+            rest.append(p)
+    return batch, rest
 
 
 class GroupCommitter:
@@ -144,12 +158,10 @@ class GroupCommitter:
             with self._cond:
                 while not self._queue:
                     self._cond.wait()
-                batch, self._queue = self._queue[:MAX_BATCH], self._queue[MAX_BATCH:]
+                batch, self._queue = _take(self._queue)
                 self.taken += len(batch)
             try:
-                with transaction.atomic():
-                    fresh = _store(batch)
-                # Here the COMMIT has returned: the rows are durable.
+                fresh = _store(batch)  # autocommit: when the statement returns, its rows are committed
                 for p in fresh:
                     p.stored = True
                 self.batches += 1
