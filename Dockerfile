@@ -15,4 +15,4 @@ RUN SECRET_KEY=build-only-not-secret python manage.py collectstatic --noinput \
 USER alumio
 
 EXPOSE 8000
-CMD ["gunicorn", "alumio_lite.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]
+CMD ["gunicorn", "alumio_lite.wsgi:application", "--bind", "0.0.0.0:8000", "--access-logfile", "-"]
