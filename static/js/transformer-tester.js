@@ -13,3 +13,14 @@
   document.addEventListener("htmx:afterSettle", markErrorStep);
   markErrorStep();
 })();
+
+// "Load input from…" only picks what the Load button fetches: it must not start a tester run. The form's
+// runs (on input and change) are synced with hx-sync="this:replace", so a run started by this choice a moment
+// later would abort a Load still waiting on a slow server, and the input would never arrive.
+["input", "change"].forEach(function (type) {
+  document.addEventListener(type, function (event) {
+    if (event.target && event.target.id === "id_source") {
+      event.stopPropagation();
+    }
+  }, true);
+});

@@ -1,6 +1,7 @@
 """In a browser: load a task's data into the tester, add two steps, watch the output, save an example."""
 import json
 import re
+import time
 
 import pytest
 from playwright.sync_api import expect
@@ -95,3 +96,18 @@ def test_invalid_json_input_says_line_and_column(page):
     page.locator("#tester-input-text").press("End")
     page.wait_for_selector("#output-input-error")
     assert "line 2, column 10" in page.inner_text("#output-input-error")
+
+
+def test_a_slow_load_is_not_cut_short_by_choosing_the_source(page, order_task):
+    """Choosing "Load input from…" must not start a tester run: runs replace each other (hx-sync), and one that
+    started 200 ms after the choice used to abort a Load still waiting on a slow server."""
+    def slow(route):
+        time.sleep(1.5)  # the server is slow to answer the Load; the browser's own timers keep running meanwhile
+        route.continue_()
+
+    page.route("**/transformers/load-input/", slow)
+    page.goto("/connections/transformers/new/")
+    page.select_option("#id_source", f"task:{order_task.pk}")
+    page.click("#load-input")
+    page.wait_for_selector("#load-note")
+    assert json.loads(page.input_value("#tester-input-text")) == order_task.data

@@ -39,11 +39,16 @@ def connect(folder: Path) -> Connection:
     return Connection("filesystem://", transport_options=options(folder))
 
 
+def folders(root: Path) -> dict[str, list[str]]:
+    """What each broker folder holds, for a failure message."""
+    return {sub.name: sorted(p.name for p in sub.iterdir()) for sub in root.iterdir() if sub.is_dir()}
+
+
 def test_readers_only_ever_see_complete_messages(tmp_path):
     name = queue_name()
     big = "x" * 1_000_000  # slow enough to write that a reader would catch a half-written file
     received: list[int] = []
-    errors: list[BaseException] = []
+    errors: list[tuple] = []
     done = threading.Event()
 
     def read():
@@ -53,8 +58,8 @@ def test_readers_only_ever_see_complete_messages(tmp_path):
                 while len(received) < 40:
                     try:
                         message = queue.get(timeout=60)
-                    except Exception as exc:  # noqa: BLE001 - reported below
-                        errors.append(exc)
+                    except Exception as exc:  # noqa: BLE001 - reported below, with what the folders held
+                        errors.append((repr(exc), f"after {len(received)} received", folders(tmp_path)))
                         return
                     assert message.payload["data"] == big
                     received.append(message.payload["n"])
