@@ -385,6 +385,7 @@ class ClientSession:
         *,
         keep: Callable[[Any], bool] | None = None,
         method: str | None = None,
+        resolve_variables: bool = True,
     ) -> Iterator[Page]:
         """Pages of `entity`, one at a time, until the platform's end signal.
 
@@ -392,18 +393,29 @@ class ClientSession:
         of paging always use what the platform returned. More than `page_cap` pages (default
         settings.PAGINATION_PAGE_CAP) raises PaginationLimit, so a misbehaving API that keeps
         saying "more" cannot loop forever. An entity without pagination yields one page.
+
+        ${NAME}s in `query` and `payload` are resolved once, before the first page (unless
+        resolve_variables=False: the caller resolved its configuration's own). Every later page is
+        sent as the strategy built it: a cursor or next-page link the platform returned reading
+        "${SECRET}" goes back as written, never with the variable's value in its place.
         """
         from .platforms.request import build_request
 
         entity = self.entity(entity, method)
         built = build_request(self.platform, entity, self.base_uri, path=path, query=query, payload=payload)
         cap = page_cap or settings.PAGINATION_PAGE_CAP
+        params, body = dict(built.params or {}), built.json
+        if resolve_variables:
+            try:
+                params, body = variables.resolve(params), variables.resolve(body)
+            except variables.UnknownVariable as exc:
+                raise PlatformError(str(exc), step="page 1", method=built.method) from None
         try:
             strategy = paginglib.get_strategy(
                 entity.pagination if entity.paginated else None, self.platform.default_pagination
             )
             request: paginglib.PageRequest | None = strategy.first(
-                paginglib.PageRequest(built.method, built.url, dict(built.params or {}), built.json)
+                paginglib.PageRequest(built.method, built.url, params, body)
             )
         except paginglib.PageShapeError as exc:
             raise InvalidResponse(str(exc), step="page 1") from None
@@ -425,6 +437,7 @@ class ClientSession:
                 accept=built.accept,
                 step=step,
                 idempotent=entity.is_read or request.method in IDEMPOTENT_METHODS,
+                resolve_variables=False,  # resolved above; the rest came from the platform's answers
             )
             try:
                 raw = strategy.records(response)

@@ -139,10 +139,18 @@ class _Recorder:
 
 
 def parameter_sets(incoming: Incoming, transformers: list | None = None) -> list[dict]:
-    """The request parameters after the input transformers (which may drop or branch them)."""
-    from sync.watermarks import render
+    """The request parameters after the input transformers (which may drop or branch them).
 
-    params = render(incoming.request_parameters or {}, incoming)  # &{watermark:...} filled in, or left out
+    The configuration's own ${NAME}s get today's values here, before the input transformers run
+    (whose settings are resolved when their chain is built), so what the sets carry is final: a
+    value a transformer read from a storage, or took from an HTTP request step's answer, is platform
+    data and is sent as written. Raises UnknownVariable (a ValueError) for a name no longer defined.
+    """
+    from sync.watermarks import render
+    from variables import resolve as variables
+
+    params = variables.resolve(incoming.request_parameters or {})
+    params = render(params, incoming)  # &{watermark:...} filled in, or left out
     if transformers is None:
         transformers = incoming.transformers_in_order("input")
     if not transformers:
@@ -191,6 +199,7 @@ def execute(test_id: int, draft: Draft | None = None) -> None:
                         query=params.get("query") or {},
                         payload=params.get("payload"),
                         step=step,
+                        resolve_variables=False,  # parameter_sets() resolved the configuration's own
                     )
                     records = records_of(response.data)
                     recorder.page(records, len(records))
@@ -201,6 +210,7 @@ def execute(test_id: int, draft: Draft | None = None) -> None:
                     query=params.get("query") or {},
                     payload=params.get("payload"),
                     page_cap=settings.PAGINATION_PAGE_CAP,
+                    resolve_variables=False,
                 )
                 number = 0
                 try:

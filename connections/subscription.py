@@ -37,11 +37,15 @@ def start_run(incoming, trigger: str = "manual") -> Run:
 
 def parameter_sets(incoming) -> list[dict]:
     """The request parameters after the input transformers (they may branch into several sets)."""
+    from variables.resolve import UnknownVariable
+
     from .run_test import parameter_sets as sets_of
     from .transformers import TransformError
 
     try:
-        sets = sets_of(incoming)
+        sets = sets_of(incoming)  # the configuration's own ${NAME}s resolved: sent as they are from here on
+    except UnknownVariable as exc:
+        raise StepError("request parameters", str(exc)) from exc
     except TransformError as exc:
         raise StepError("input transformers", f"Transformer error: {exc}") from exc
     for params in sets:
@@ -110,6 +114,7 @@ def execute_run(run_id: int, notify: Callable[[list[int]], None] | None = None,
                 pages = session.paginate(
                     incoming.entity, path=params.get("path") or {}, query=params.get("query") or {},
                     payload=params.get("payload"), page_cap=settings.PAGINATION_PAGE_CAP,
+                    resolve_variables=False,  # parameter_sets() resolved the configuration's own
                 )
                 try:
                     number = 0

@@ -183,7 +183,9 @@ def _remove(session, platform: str, subscriptions: list[dict]) -> list[str]:
     errors = []
     for sub in subscriptions:
         try:
-            session.call(entity, {**sub.get("path", {}), key: sub["id"]}, {}, None, step="remove webhook")
+            # sub["id"] is the platform's own answer: sent as written
+            session.call(entity, {**sub.get("path", {}), key: sub["id"]}, {}, None, step="remove webhook",
+                         resolve_variables=False)
         except PlatformError as exc:
             if getattr(exc, "status", None) == 404:
                 continue
