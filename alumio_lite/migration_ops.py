@@ -87,6 +87,20 @@ class CreateIndexSQL(migrations.RunSQL):
         return f"Create index {self.index_name} on {self.table}"
 
 
+class DropIndexSQL(CreateIndexSQL):
+    """The reverse of CreateIndexSQL: drops the index (CONCURRENTLY on PostgreSQL), and builds it
+    again from `columns` when migrated backwards."""
+
+    def database_forwards(self, app_label, schema_editor, from_state, to_state):
+        super().database_backwards(app_label, schema_editor, from_state, to_state)
+
+    def database_backwards(self, app_label, schema_editor, from_state, to_state):
+        super().database_forwards(app_label, schema_editor, from_state, to_state)
+
+    def describe(self):
+        return f"Drop index {self.index_name} on {self.table}"
+
+
 class AddFieldOnline(migrations.AddField):
     """AddField of a NOT NULL column with a constant `db_default`, without copying the table on SQLite.
 

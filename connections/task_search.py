@@ -1,38 +1,97 @@
 """Finding tasks by the record they carry: its id at the source (exact) or its label (prefix).
 
-Both are index lookups (migration 0005: task_record_id, and task_label_search, an index on
-UPPER(label) with text_pattern_ops on PostgreSQL and on label COLLATE NOCASE on SQLite, which
-serve Django's case-insensitive prefix match on each), so a search stays fast at millions of
-tasks. A match anywhere inside a label would read every row, so it is not offered.
+Both are index lookups (task_record_id, and task_label_order: (UPPER(label) COLLATE "C", id) on
+PostgreSQL, (label COLLATE NOCASE, id) on SQLite; migrations 0005 and 0010), so a search stays fast
+at millions of tasks. A match anywhere inside a label would read every row, so it is not offered.
 
-One search stays slow however it is planned: a prefix many labels share but none of the newest
-(last year's order numbers "O2025-" at ten million tasks). Newest first, the database either walks
-back from the newest task until it has found a page (PostgreSQL's choice: over a minute at 10M
-tasks, 1.1M matches all older than 8M others) or reads every match (seconds). `within_budget`
-stops such a search on PostgreSQL after TASK_SEARCH_TIMEOUT_MS and the list asks for more of the
-label, instead of holding a connection and a web worker for a minute.
+One search cannot be listed newest first quickly however it is planned: a prefix many labels share
+but none of the newest (last year's order numbers "O2025-" at ten million tasks). Newest first, the
+database either walks back from the newest task until it has found a page (PostgreSQL's choice:
+over a minute at 10M tasks, 1.1M matches all older than 8M others) or reads and sorts every match
+(seconds). So on PostgreSQL the newest-first read gets TASK_SEARCH_NEWEST_FIRST_MS; past it, the
+list shows the matching labels in label order instead (`label_order_page`): the same index read
+from the prefix on, a page at a time, whatever the number of matches. The whole search is bounded
+by TASK_SEARCH_TIMEOUT_MS (other filters can still make the label-ordered read long).
 """
 from __future__ import annotations
 
 from django.conf import settings
 from django.db import DatabaseError, connection, transaction
-from django.db.models import Q
+from django.db.models import F, Lookup, Q
+from django.db.models.functions import Collate, Upper
+
+from alumio_lite.keyset import KeysetPage
+
+
+def label_key():
+    """The label as task_label_order orders it: upper-cased, compared byte by byte (C) on PostgreSQL,
+    so one btree serves the prefix match and the order; case-blind on SQLite."""
+    if connection.vendor == "postgresql":
+        return Collate(Upper("label"), "C")
+    return Collate(F("label"), "NOCASE")
+
+
+class _UpperPrefix(Lookup):
+    """`key LIKE UPPER('text%')`: Django's istartswith, on the C-collated key the index holds.
+
+    Upper-cased by the database, as istartswith does, so the match is the same for any letter."""
+
+    lookup_name = "upper_prefix"
+    prepare_rhs = False
+
+    def as_sql(self, compiler, connection):
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        return f"{lhs} LIKE UPPER(%s)", [*lhs_params, connection.ops.prep_for_like_query(self.rhs) + "%"]
+
+
+def label_starts_with(text: str):
+    if connection.vendor == "postgresql":
+        return _UpperPrefix(label_key(), text)
+    # SQLite's LIKE is case-blind, and is served by the NOCASE index when written on the bare column.
+    return Q(label__istartswith=text)
 
 
 def matching(text: str) -> Q:
     """Tasks whose record id is `text`, or whose label starts with it (any case)."""
-    return Q(record_id=text) | Q(label__istartswith=text)
+    return Q(record_id=text) | Q(label_starts_with(text))
 
 
-# The label index per database (also in migration 0005). SQLite loses it whenever a later migration
+def _parse_label_cursor(cursor: str) -> tuple[int, str] | None:
+    pk, sep, key = cursor.partition("~")
+    return (int(pk), key) if sep and pk.isdigit() else None
+
+
+def label_ordered(tasks, text: str, cursor: str = ""):
+    """`tasks` whose label starts with `text`, in label order (then by id), after `cursor` ("id~key" of
+    the last row shown; one not of ours is ignored): one range of task_label_order, from the prefix
+    or the cursor on."""
+    tasks = tasks.annotate(label_key=label_key()).filter(label_starts_with(text)).order_by("label_key", "id")
+    position = _parse_label_cursor(cursor) if cursor else None
+    if position is not None:
+        pk, key = position
+        # The redundant key >= bound lets the index range start at the cursor.
+        tasks = tasks.filter(label_key__gte=key).filter(Q(label_key__gt=key) | Q(label_key=key, id__gt=pk))
+    return tasks
+
+
+def label_order_page(tasks, text: str, cursor: str, size: int) -> KeysetPage:
+    """A page of `label_ordered`, stopping after `size` rows: as fast with a million matches as with ten."""
+    rows = list(label_ordered(tasks, text, cursor)[: size + 1])
+    more = len(rows) > size
+    rows = rows[:size]
+    return KeysetPage(object_list=rows, older=f"{rows[-1].pk}~{rows[-1].label_key}" if more else "",
+                      is_first=not cursor or _parse_label_cursor(cursor) is None)
+
+
+# The label index per database (also in migration 0010). SQLite loses it whenever a later migration
 # rebuilds the task table, so summaries.apps puts it back after every migrate.
-LABEL_INDEX = {"postgresql": "UPPER(label) text_pattern_ops", "sqlite": "label COLLATE NOCASE"}
+LABEL_INDEX = {"postgresql": '(UPPER(label) COLLATE "C"), id', "sqlite": "label COLLATE NOCASE, id"}
 
 
 def ensure_label_index(connection) -> None:
     if connection.vendor == "sqlite":
         with connection.cursor() as cursor:
-            cursor.execute("CREATE INDEX IF NOT EXISTS task_label_search ON connections_task "
+            cursor.execute("CREATE INDEX IF NOT EXISTS task_label_order ON connections_task "
                            f"({LABEL_INDEX['sqlite']})")
 
 
@@ -43,14 +102,16 @@ class TooBroad(Exception):
 _QUERY_CANCELED = "57014"
 
 
-def within_budget(read):
-    """read() with PostgreSQL's statement_timeout at TASK_SEARCH_TIMEOUT_MS for its queries; TooBroad if stopped."""
+def within_budget(read, milliseconds: int | None = None):
+    """read() with PostgreSQL's statement_timeout at `milliseconds` (TASK_SEARCH_TIMEOUT_MS) for its
+    queries; TooBroad if stopped."""
     if connection.vendor != "postgresql":
         return read()
+    budget = settings.TASK_SEARCH_TIMEOUT_MS if milliseconds is None else milliseconds
     try:
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute("SELECT current_setting('statement_timeout'), "
-                           "set_config('statement_timeout', %s, true)", [str(settings.TASK_SEARCH_TIMEOUT_MS)])
+                           "set_config('statement_timeout', %s, true)", [str(budget)])
             before = cursor.fetchone()[0]
             result = read()
             # Back as it was for the rest of an enclosing transaction (a stopped one is rolled back anyway).

@@ -58,7 +58,7 @@ class Migration(migrations.Migration):
         # UPPER(label) LIKE UPPER('abc%') on PostgreSQL and label LIKE 'abc%' (case-blind) on SQLite.
         CreateIndexSQL(
             name='task_label_search', table='connections_task',
-            columns={'postgresql': 'UPPER(label) text_pattern_ops', 'sqlite': 'label COLLATE NOCASE'},  # as task_search.LABEL_INDEX
+            columns={'postgresql': 'UPPER(label) text_pattern_ops', 'sqlite': 'label COLLATE NOCASE'},  # replaced in 0010
         ),
         # Now redundant: (route, status, id) and (status, id) / (run, id) lead with the same columns.
         RemoveIndexOnline(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from django.conf import settings
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -23,7 +24,9 @@ from ..models import Route, Task
 PAGE_SIZE = 50
 
 
-def filter_tasks(params) -> tuple:
+def filter_tasks(params, by_record: bool = True) -> tuple:
+    """The tasks the list's filters select, and the filters as understood; without the record search
+    (`q`) when not `by_record` (the label-ordered read applies its own)."""
     tasks = Task.objects.select_related("route").defer("data", "response_body")
     route = params.get("route", "")
     status = params.get("status", "")
@@ -36,7 +39,7 @@ def filter_tasks(params) -> tuple:
         tasks = tasks.filter(run_id=id_param(run)) if id_param(run) else tasks.none()
     if status in Task.Status.values:
         tasks = tasks.filter(status=status)
-    if search:
+    if search and by_record:
         tasks = tasks.filter(task_search.matching(search))
     tasks, day = filter_by_day(tasks, params.get("date", ""))
     filters = {"route": str(id_param(route) or ""), "run": str(id_param(run) or ""), "status": status, "q": search,
@@ -57,25 +60,45 @@ def total_of(filters: dict) -> int | None:
 
 def task_list(request: HttpRequest) -> HttpResponse:
     tasks, filters = filter_tasks(request.GET)
-    def read() -> KeysetPage:
-        return keyset_page(tasks, request.GET.get("before", ""), PAGE_SIZE, by_created=bool(filters["date"]))
-
-    too_broad = False
-    try:
-        page = task_search.within_budget(read) if filters["q"] else read()
-    except task_search.TooBroad:
-        page, too_broad = KeysetPage(object_list=[], older="", is_first=True), True
+    page, in_label_order, too_broad = _read_page(request, tasks, filters)
     query = request.GET.copy()
     query.pop("before", None)
+    query.pop("after", None)
     context = {
         "page": page, "tasks": page.object_list, "filters": filters, "query": query.urlencode(),
-        "too_broad": too_broad,
+        "in_label_order": in_label_order, "too_broad": too_broad,
         "total": total_of(filters),
         "routes": Route.objects.order_by("name").only("id", "name"), "statuses": Task.Status.choices,
     }
     if request.htmx:
         return render(request, "connections/_task_table.html", context)
     return render(request, "connections/task_list.html", context)
+
+
+def _read_page(request: HttpRequest, tasks, filters: dict) -> tuple[KeysetPage, bool, bool]:
+    """(page, in label order, too broad). A record search is read newest first within
+    TASK_SEARCH_NEWEST_FIRST_MS; past it, its label matches in label order (connections.task_search).
+    `after` continues the label order; the whole search is bounded by TASK_SEARCH_TIMEOUT_MS."""
+    def newest_first() -> KeysetPage:
+        return keyset_page(tasks, request.GET.get("before", ""), PAGE_SIZE, by_created=bool(filters["date"]))
+
+    search = filters["q"]
+    if not search:
+        return newest_first(), False, False
+
+    def label_order() -> KeysetPage:
+        base, _ = filter_tasks(request.GET, by_record=False)
+        return task_search.label_order_page(base, search, request.GET.get("after", ""), PAGE_SIZE)
+
+    try:
+        if not request.GET.get("after"):
+            try:
+                return task_search.within_budget(newest_first, settings.TASK_SEARCH_NEWEST_FIRST_MS), False, False
+            except task_search.TooBroad:
+                pass
+        return task_search.within_budget(label_order), True, False
+    except task_search.TooBroad:
+        return KeysetPage(object_list=[], older="", is_first=True), False, True
 
 
 @require_POST

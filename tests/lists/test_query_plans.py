@@ -127,3 +127,16 @@ def test_postgresql_sessions_plan_without_jit_or_parallel_workers():
     with connection.cursor() as cursor:
         cursor.execute("SELECT current_setting('jit'), current_setting('max_parallel_workers_per_gather')")
         assert cursor.fetchone() == ("off", "0")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("cursor", ["", "1234~ACME 7"])
+def test_a_search_in_label_order_reads_one_index_range_without_sorting(cursor):
+    """The fallback of a search too broad to list newest first (connections.task_search): a page from
+    task_label_order in its own order, however many labels match."""
+    from connections import task_search
+
+    tasks, _ = filter_tasks(QueryDict("q=acme"), by_record=False)
+    plan = _plan(task_search.label_ordered(tasks, "acme", cursor)[:51])
+    _check(plan, "connections_task", "status=failed")  # a filtered read: no Sort, no scan of the table
+    assert "task_label_order" in plan, plan

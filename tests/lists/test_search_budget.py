@@ -50,27 +50,34 @@ def test_other_errors_are_not_taken_for_a_stopped_search(on_postgres):
         task_search.within_budget(broken)
 
 
-def test_the_list_asks_for_more_of_the_label_when_the_search_was_stopped(on_postgres, signed_in, settings,
-                                                                          monkeypatch, route):
-    settings.TASK_SEARCH_TIMEOUT_MS = 200
+def test_a_search_stopped_newest_first_lists_its_labels_in_label_order(on_postgres, signed_in, settings,
+                                                                        monkeypatch, route):
+    settings.TASK_SEARCH_NEWEST_FIRST_MS = 200
     Task.objects.create(route=route, dedupe_key="1", data={}, label="O2025-0001")
     from connections.views import tasks as view
 
     real = view.keyset_page
 
     def slow(*args, **kwargs):
-        _sleep(60)  # what a prefix shared by a million old labels costs at ten million tasks
+        _sleep(60)  # what a prefix shared by a million old labels costs newest first at ten million tasks
         return real(*args, **kwargs)
 
     monkeypatch.setattr(view, "keyset_page", slow)
     response = signed_in.get(reverse("connections:task_list"), {"q": "O2025"})
     assert response.status_code == 200
-    page = response.content.decode()
-    assert "Too many older tasks start with “O2025”" in page and "O2025-0001" not in page
+    assert [t.label for t in response.context["tasks"]] == ["O2025-0001"]
+    assert response.context["in_label_order"] and "in label order (A to Z)" in response.content.decode()
+
+    # The label-ordered read has the whole search's budget; past it too, the list asks for more of the label.
+    settings.TASK_SEARCH_TIMEOUT_MS = 200
+    monkeypatch.setattr(task_search, "label_order_page", lambda *a, **k: _sleep(60))
+    stopped = signed_in.get(reverse("connections:task_list"), {"q": "O2025"})
+    assert "Too many older tasks start with “O2025”" in stopped.content.decode() and not stopped.context["tasks"]
 
     monkeypatch.setattr(view, "keyset_page", real)
     found = signed_in.get(reverse("connections:task_list"), {"q": "O2025"})
-    assert [t.label for t in found.context["tasks"]] == ["O2025-0001"] and not found.context["too_broad"]
+    assert [t.label for t in found.context["tasks"]] == ["O2025-0001"]
+    assert not found.context["too_broad"] and not found.context["in_label_order"]
     # Without a search there is no budget: other filters are index ranges (tests/lists/test_query_plans.py).
     monkeypatch.setattr(view, "keyset_page", lambda *a, **k: real(*a, **k))
     assert signed_in.get(reverse("connections:task_list"), {"status": "new"}).context["too_broad"] is False
