@@ -320,7 +320,7 @@ RETENTION_BATCH = envint("RETENTION_BATCH", 2000)
 TASK_SEARCH_TIMEOUT_MS = envint("TASK_SEARCH_TIMEOUT_MS", 3000)
 # ... and its newest-first read after this long, when the list shows the matches in label order instead:
 # a search of recent records takes 2-50 ms at 10M tasks; one whose matches are all old, minutes.
-TASK_SEARCH_NEWEST_FIRST_MS = envint("TASK_SEARCH_NEWEST_FIRST_MS", 300)
+TASK_SEARCH_NEWEST_FIRST_MS = envint("TASK_SEARCH_NEWEST_FIRST_MS", 200)
 RETENTION_PAUSE_SECONDS = float(env("RETENTION_PAUSE_SECONDS", "0.05"))
 RETENTION_DAYS_AUDIT_LOG = envint("RETENTION_DAYS_AUDIT_LOG", 365)
 # Audit entries store changes as JSON and never the objects' full state.

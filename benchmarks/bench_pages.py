@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import statistics
 import sys
 import time
@@ -55,6 +56,7 @@ def pages() -> list[tuple[str, str]]:
     some_task = Task.objects.order_by("-pk").values_list("record_id", "label", "pk").first() or ("", "", 0)
     some_log_task = RequestLog.objects.exclude(task=None).values_list("task_id", flat=True).first() or 1
     day = timezone.localdate() - timezone.timedelta(days=3)
+    old_prefix, old_after = old_matches()
     listed = [
         ("Dashboard", "/"),
         ("Routes", "/connections/routes/"),
@@ -67,9 +69,11 @@ def pages() -> list[tuple[str, str]]:
         ("Tasks, record id", f"/tasks/?q={some_task[0]}"),
         ("Tasks, label prefix", f"/tasks/?q={some_task[1][:12]}"),
         ("Tasks, next page (deep)", f"/tasks/?before={some_task[2] // 2}"),
-        # Most labels start "Customer 1..." somewhere, but none of the newest do: every match is old.
-        ("Tasks, label prefix, old matches", "/tasks/?q=Customer 1"),
+        # A prefix a tenth of the labels share, none of them among the newest 80 %: every match is old.
+        ("Tasks, label prefix, old matches", f"/tasks/?q={old_prefix}"),
     ]
+    if old_after:  # the same search's second page, in label order (connections.task_search)
+        listed.append(("Tasks, old matches, next page", f"/tasks/?q={old_prefix}&after={quote(old_after)}"))
     listed += [(f"Tasks, {label}", f"/tasks/?status={value}") for value, label in Task.Status.choices]
     listed += [
         ("Request logs", "/clients/logs/"),
@@ -101,6 +105,26 @@ def pages() -> list[tuple[str, str]]:
         ("Admin runs", "/admin/connections/run/"),
     ]
     return [(name, url.replace(" ", "+")) for name, url in listed]
+
+
+def old_matches() -> tuple[str, str]:
+    """A label prefix whose matches are all old, and the cursor of its second page in label order.
+
+    seed_scale labels task i "Customer i", so "Customer 1" matches 1,111,111 of 10M tasks, all among
+    the oldest 20 %. At any size: the first digit of the label 15 % of the way through the ids (at 2M
+    "Customer 2": 111,111 matches, all older than the newest 1.7M tasks)."""
+    from connections import task_search
+    from connections.models import Task
+
+    ids = Task.objects.order_by("pk").values_list("pk", flat=True)
+    first, last = ids.first() or 0, ids.last() or 0
+    label = Task.objects.filter(pk__gte=first + (last - first) * 15 // 100).order_by("pk").values_list(
+        "label", flat=True).first() or ""
+    found = re.match(r"\D*\d", label)
+    prefix = found.group(0) if found else "Customer 1"
+    if not hasattr(task_search, "label_order_page"):  # a checkout from before the label-order fallback
+        return prefix, ""
+    return prefix, task_search.label_order_page(Task.objects.all(), prefix, "", 50).older
 
 
 def measure(client: Client, url: str, repeat: int) -> tuple[float, float, int, int]:

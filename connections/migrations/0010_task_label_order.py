@@ -7,11 +7,19 @@ text_pattern_ops index did, and also ORDER BY key, id, which a pattern_ops index
 order is the ~<~ operator's, not the one ORDER BY uses). On SQLite, (label COLLATE NOCASE, id).
 
 Built CONCURRENTLY on PostgreSQL (non-atomic migration); the old index is dropped only after the
-new one exists, as it serves the same searches until then.
+new one exists, as it serves the same searches until then. Then ANALYZE: PostgreSQL keeps statistics
+of an expression index's values only from the next ANALYZE, and without them it guessed 10,000
+matches for any prefix, walking 1.7M tasks newest first for one matching 111 (4 s at 2M tasks,
+0.4 ms once analyzed). ANALYZE reads a sample and blocks no reads or writes.
 """
 from django.db import migrations
 
 from alumio_lite.migration_ops import CreateIndexSQL, DropIndexSQL
+
+
+def analyze(apps, schema_editor):
+    if schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute("ANALYZE connections_task")
 
 
 class Migration(migrations.Migration):
@@ -30,4 +38,5 @@ class Migration(migrations.Migration):
             name='task_label_search', table='connections_task',
             columns={'postgresql': 'UPPER(label) text_pattern_ops', 'sqlite': 'label COLLATE NOCASE'},
         ),
+        migrations.RunPython(analyze, migrations.RunPython.noop),
     ]
