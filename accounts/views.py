@@ -10,7 +10,7 @@ from django.urls import path
 from audit import events as audit
 
 from .forms import UserAddForm, UserChangeForm
-from .models import TwoFactorDevice
+from .models import RecoveryCodes, TwoFactorDevice
 from .roles import ROLE_HELP, ROLES, role_of, set_role
 
 User = get_user_model()
@@ -47,7 +47,8 @@ def user_edit(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect("accounts:user_list")
     return render(request, "accounts/user_form.html", {
         "form": form, "title": f"User “{user.username}”", "edited": user,
-        "two_factor": TwoFactorDevice.objects.filter(user=user, confirmed=True).first()})
+        "two_factor": TwoFactorDevice.objects.filter(user=user, confirmed=True).first(),
+        "recovery_left": RecoveryCodes.remaining(user)})  # how many, never which
 
 
 def user_password(request: HttpRequest, pk: int) -> HttpResponse:
@@ -62,14 +63,16 @@ def user_password(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def user_two_factor_reset(request: HttpRequest, pk: int) -> HttpResponse:
-    """Turn a user's two-factor off (lost phone): they sign in with the password alone and may set it up again."""
+    """Turn a user's two-factor off (lost phone, no recovery codes left): they sign in with the password alone
+    and may set it up again. Their recovery codes go too."""
     user = get_object_or_404(User, pk=pk)
     if request.method == "POST":
         with transaction.atomic():
             removed, _ = TwoFactorDevice.objects.filter(user=user).delete()
+            RecoveryCodes.objects.filter(user=user).delete()
             if removed:
                 audit.record("Two-factor reset", user, actor=request.user,
-                             detail=f"Two-factor sign-in of {user.username} reset by an Admin.")
+                             detail=f"Two-factor sign-in and recovery codes of {user.username} reset by an Admin.")
         messages.success(request, f"Two-factor sign-in of “{user.username}” reset: they sign in with their "
                                   "password and can set it up again on their account page."
                          if removed else f"“{user.username}” has no two-factor sign-in.")

@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "django_celery_beat",
     "alumio_lite",  # site-wide management commands (start, worker_alive)
+    "django_otp.plugins.otp_static",  # recovery codes (accounts.models.RecoveryCodes); kept out of the admin
     "accounts",  # users, roles and the per-URL permission map (accounts/access.py)
     "axes",  # failed sign-ins throttled per account and address
     "csp",
@@ -158,11 +159,12 @@ AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_CLIENT_IP_CALLABLE = "accounts.signin.client_ip"
 AXES_VERBOSE = False
-AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "code"]  # masked in axes logs (code: the TOTP step)
+AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "code"]  # masked in axes logs (code: the TOTP or recovery code)
 # Optional two-factor sign-in (TOTP, accounts/two_factor.py). REQUIRE_TWO_FACTOR=1: every user must
 # set it up before using the dashboard. OTP_TOTP_THROTTLE_FACTOR: wrong codes back off 1, 2, 4... s.
 REQUIRE_TWO_FACTOR = envbool("REQUIRE_TWO_FACTOR", False)
 OTP_TOTP_THROTTLE_FACTOR = envint("TWO_FACTOR_THROTTLE_FACTOR", 1)
+OTP_STATIC_THROTTLE_FACTOR = OTP_TOTP_THROTTLE_FACTOR  # wrong recovery codes back off the same way
 # A session ends SESSION_TIMEOUT_MINUTES after sign-in (Django's default is two weeks).
 SESSION_COOKIE_AGE = envint("SESSION_TIMEOUT_MINUTES", 8 * 60) * 60
 LOGIN_URL = "login"

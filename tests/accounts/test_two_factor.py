@@ -12,45 +12,16 @@ from django.urls import reverse
 
 from accounts.models import TwoFactorDevice
 from accounts.two_factor import THROTTLED, WRONG_CODE
-from tests.conftest import PASSWORD
 
-from .two_factor_helpers import code_from_secret, wrong_code
+from .two_factor_helpers import PAGE, code, code_from_secret, password, signed_in, turn_on, wrong_code
 
 pytestmark = pytest.mark.django_db
-IP = "203.0.113.7"
-PAGE = "/account/two-factor/"
 
 
 @pytest.fixture(autouse=True)
 def no_backoff(settings):
     settings.OTP_TOTP_THROTTLE_FACTOR = 0  # the device's own back-off is tested on its own below
-
-
-def turn_on(client, user) -> str:
-    """Set up two-factor for `user` through the account page; returns the key as the page showed it."""
-    client.force_login(user)
-    page = client.post(PAGE, {"action": "start"}).content.decode()
-    assert "<svg" in page and "Turn on two-factor" in page
-    secret = re.search(r'id="two-factor-secret">([A-Z2-7 ]+)<', page).group(1)
-    # The previous step's code (accepted: one step of tolerance), so that the sign-ins after it may use
-    # the current one (each code is accepted once).
-    response = client.post(PAGE, {"action": "confirm", "code": code_from_secret(secret, -1)})
-    assert response.status_code == 302
-    assert TwoFactorDevice.objects.get(user=user).confirmed
-    client.logout()
-    return secret
-
-
-def password(client, user, ip=IP):
-    return client.post(reverse("login"), {"username": user.username, "password": PASSWORD}, REMOTE_ADDR=ip)
-
-
-def code(client, value, ip=IP):
-    return client.post(reverse("login_code"), {"code": value}, REMOTE_ADDR=ip)
-
-
-def signed_in(client) -> bool:
-    return "_auth_user_id" in client.session
+    settings.OTP_STATIC_THROTTLE_FACTOR = 0
 
 
 def test_set_up_needs_a_right_code_and_then_never_shows_the_secret(client, viewer):
