@@ -61,9 +61,10 @@ class CodeForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.device, self.recovery = device, recovery
         self.used_recovery_code = False
-        if recovery is not None:  # letters too: no digits-only keyboard
+        if recovery is not None:  # letters too: no digits-only keyboard; nor focus (the page has several forms)
             self.fields["code"].label = "Code from your authenticator app, or a recovery code"
             self.fields["code"].widget.attrs.pop("inputmode", None)
+            self.fields["code"].widget.attrs.pop("autofocus", None)
 
     def clean_code(self):
         code = self.cleaned_data["code"]

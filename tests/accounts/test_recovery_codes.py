@@ -20,8 +20,7 @@ from accounts.models import RecoveryCodes, TwoFactorDevice
 from accounts.two_factor import CODE_OR_PASSWORD, WRONG_PASSWORD, WRONG_RECOVERY_CODE
 from tests.conftest import PASSWORD
 
-from .two_factor_helpers import (PAGE, code, code_from_secret, password, recovery_codes_in, signed_in,
-                                 turn_on_with_codes)
+from .two_factor_helpers import PAGE, code, code_from_secret, password, recovery_codes_in, signed_in, turn_on_with_codes
 
 pytestmark = pytest.mark.django_db
 
