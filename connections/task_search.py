@@ -17,10 +17,10 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import DatabaseError, connection, transaction
-from django.db.models import F, Lookup, Q
+from django.db.models import F, Lookup, Max, Q
 from django.db.models.functions import Collate, Upper
 
-from alumio_lite.keyset import KeysetPage
+from alumio_lite.keyset import KeysetPage, keyset_page
 
 
 def label_key():
@@ -81,6 +81,35 @@ def label_order_page(tasks, text: str, cursor: str, size: int) -> KeysetPage:
     rows = rows[:size]
     return KeysetPage(object_list=rows, older=f"{rows[-1].pk}~{rows[-1].label_key}" if more else "",
                       is_first=not cursor or _parse_label_cursor(cursor) is None)
+
+
+def newest_first_page(tasks, text: str, cursor: str, size: int) -> KeysetPage | None:
+    """The newest-first page of `tasks` (already filtered by `matching(text)`) below `cursor` (an id),
+    when it is cheap to read; None when the matches are many and none among the newest tasks, which
+    only the label order lists quickly (`label_order_page`).
+
+    1. The newest TASK_SEARCH_PROBE_WINDOW ids below the cursor: one primary-key range, a few ms. If
+       they hold a page of matches, that page is the newest-first one (every row outside the window
+       is older).
+    2. Else the matches (record id or label) are counted through their indexes, stopping past
+       TASK_SEARCH_SORT_CAP: if fewer, all of them are read from the indexes and sorted by id (at most
+       the cap's rows), rather than walking the primary key back past rows that do not match.
+    """
+    top = int(cursor) if cursor.isdigit() else None
+    if top is None:
+        top = (tasks.model.objects.aggregate(newest=Max("id"))["newest"] or 0) + 1
+    low = top - settings.TASK_SEARCH_PROBE_WINDOW
+    page = keyset_page(tasks.filter(id__gte=low), str(top), size)
+    rows = page.object_list
+    whole = low <= 1  # the window held every task below the cursor (ids start at 1)
+    if len(rows) == size or whole:
+        # A full page without its next row in the window: there may be older matches, so offer more.
+        older = page.older or ("" if whole else str(rows[-1].pk))
+        return KeysetPage(object_list=rows, older=older, is_first=not cursor.isdigit())
+    cap = settings.TASK_SEARCH_SORT_CAP
+    if tasks.model.objects.filter(matching(text)).order_by()[: cap + 1].count() > cap:
+        return None
+    return keyset_page(tasks, cursor, size, sort=True)
 
 
 # The label index per database (also in migration 0010). SQLite loses it whenever a later migration

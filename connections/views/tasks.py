@@ -76,11 +76,15 @@ def task_list(request: HttpRequest) -> HttpResponse:
 
 
 def _read_page(request: HttpRequest, tasks, filters: dict) -> tuple[KeysetPage, bool, bool]:
-    """(page, in label order, too broad). A record search is read newest first within
-    TASK_SEARCH_NEWEST_FIRST_MS; past it, its label matches in label order (connections.task_search).
+    """(page, in label order, too broad). A record search is listed newest first when that is cheap
+    (task_search.newest_first_page), else its label matches in label order, at once. With a date filter
+    (ordered by created_at) the newest-first read is tried for TASK_SEARCH_NEWEST_FIRST_MS instead.
     `after` continues the label order; the whole search is bounded by TASK_SEARCH_TIMEOUT_MS."""
+    by_created = bool(filters["date"])
+    cursor = request.GET.get("before", "")
+
     def newest_first() -> KeysetPage:
-        return keyset_page(tasks, request.GET.get("before", ""), PAGE_SIZE, by_created=bool(filters["date"]))
+        return keyset_page(tasks, cursor, PAGE_SIZE, by_created=by_created)
 
     search = filters["q"]
     if not search:
@@ -92,10 +96,16 @@ def _read_page(request: HttpRequest, tasks, filters: dict) -> tuple[KeysetPage, 
 
     try:
         if not request.GET.get("after"):
-            try:
-                return task_search.within_budget(newest_first, settings.TASK_SEARCH_NEWEST_FIRST_MS), False, False
-            except task_search.TooBroad:
-                pass
+            if by_created:
+                try:
+                    return task_search.within_budget(newest_first, settings.TASK_SEARCH_NEWEST_FIRST_MS), False, False
+                except task_search.TooBroad:
+                    pass
+            else:
+                page = task_search.within_budget(
+                    lambda: task_search.newest_first_page(tasks, search, cursor, PAGE_SIZE))
+                if page is not None:
+                    return page, False, False
         return task_search.within_budget(label_order), True, False
     except task_search.TooBroad:
         return KeysetPage(object_list=[], older="", is_first=True), False, True

@@ -1,8 +1,8 @@
 """A search too broad to list newest first shows its label matches in label order, a page at a time.
 
-The newest-first read is made to give up here (on PostgreSQL it is stopped at
-TASK_SEARCH_NEWEST_FIRST_MS, tests/lists/test_search_budget.py); the label-ordered pages that follow
-must hold every match once, in order, with the notice, on either database.
+Here the newest-first read is not cheap (connections.task_search.newest_first_page): none of the
+newest task ids (a window of one) matches, and there are more matches than the sort cap (one). The
+label-ordered pages must hold every match once, in order, with the notice, on either database.
 """
 import pytest
 from django.urls import reverse
@@ -15,11 +15,9 @@ LABELS = ["O2025-0003", "o2025-0001", "O2025-0002", "O2025-0002", "O2025-0010", 
 
 
 @pytest.fixture
-def newest_first_gives_up(monkeypatch):
-    def too_broad(*args, **kwargs):
-        raise task_search.TooBroad
-
-    monkeypatch.setattr(view, "keyset_page", too_broad)
+def newest_first_gives_up(monkeypatch, settings):
+    settings.TASK_SEARCH_PROBE_WINDOW = 1  # the newest task only: "Acme", last of LABELS
+    settings.TASK_SEARCH_SORT_CAP = 1
     monkeypatch.setattr(view, "PAGE_SIZE", 2)
 
 
