@@ -322,8 +322,8 @@ RETENTION_BATCH = envint("RETENTION_BATCH", 2000)
 TASK_SEARCH_TIMEOUT_MS = envint("TASK_SEARCH_TIMEOUT_MS", 3000)
 # A search lists newest first when the newest this-many task ids hold a page of its matches, or when its
 # label matches are fewer than the cap (read and sorted); else in label order (connections.task_search).
-TASK_SEARCH_PROBE_WINDOW = envint("TASK_SEARCH_PROBE_WINDOW", 20_000)
-TASK_SEARCH_SORT_CAP = envint("TASK_SEARCH_SORT_CAP", 5_000)
+TASK_SEARCH_PROBE_WINDOW = envint("TASK_SEARCH_PROBE_WINDOW", 10_000)
+TASK_SEARCH_SORT_CAP = envint("TASK_SEARCH_SORT_CAP", 2_000)
 # With a date filter (listed by created_at) the newest-first read is tried for this long instead:
 # a search of recent records takes 2-50 ms at 10M tasks; one whose matches are all old, minutes.
 TASK_SEARCH_NEWEST_FIRST_MS = envint("TASK_SEARCH_NEWEST_FIRST_MS", 200)

@@ -94,19 +94,22 @@ def _read_page(request: HttpRequest, tasks, filters: dict) -> tuple[KeysetPage, 
         base, _ = filter_tasks(request.GET, by_record=False)
         return task_search.label_order_page(base, search, request.GET.get("after", ""), PAGE_SIZE)
 
-    try:
+    def cheapest() -> tuple[KeysetPage, bool]:
+        """Newest first when that is cheap, else in label order: in one transaction with one budget."""
         if not request.GET.get("after"):
-            if by_created:
-                try:
-                    return task_search.within_budget(newest_first, settings.TASK_SEARCH_NEWEST_FIRST_MS), False, False
-                except task_search.TooBroad:
-                    pass
-            else:
-                page = task_search.within_budget(
-                    lambda: task_search.newest_first_page(tasks, search, cursor, PAGE_SIZE))
-                if page is not None:
-                    return page, False, False
-        return task_search.within_budget(label_order), True, False
+            base, _ = filter_tasks(request.GET, by_record=False)
+            page = task_search.newest_first_page(base, search, cursor, PAGE_SIZE)
+            if page is not None:
+                return page, False
+        return label_order(), True
+
+    try:
+        if by_created and not request.GET.get("after"):
+            try:
+                return task_search.within_budget(newest_first, settings.TASK_SEARCH_NEWEST_FIRST_MS), False, False
+            except task_search.TooBroad:
+                return task_search.within_budget(label_order), True, False
+        return *task_search.within_budget(cheapest), False
     except task_search.TooBroad:
         return KeysetPage(object_list=[], older="", is_first=True), False, True
 
