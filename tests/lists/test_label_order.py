@@ -72,4 +72,5 @@ def test_the_label_order_page_matches_as_the_newest_first_search_does(route):
     for text in ("100%", "100%_", "éclair", "ÉCL"):
         newest = {t.pk for t in Task.objects.filter(task_search.matching(text))}
         ordered = {t.pk for t in task_search.label_order_page(Task.objects.all(), text, "", 50).object_list}
-        assert ordered == newest and newest, text
+        window = {t.pk for t in Task.objects.filter(task_search._window_match(text))}  # newest_first_page's
+        assert ordered == newest == window and newest, text
