@@ -26,7 +26,7 @@ class PageShapeError(ValueError):
 
 
 class Response(Protocol):
-    """What a strategy reads from a response (clients.http.ApiResponse has it)."""
+    """What a strategy reads from a response (clients.sending.ApiResponse has it)."""
 
     data: Any
     headers: Any

@@ -19,6 +19,8 @@ URI, credentials, OAuth tokens, ${NAME} variables) is read again for every messa
   closes its parent's sockets.
 - Outbound policy (clients/outbound.py): unchanged. Every request is checked up front, and a
   connection is only ever opened to an address checked at connect time.
+
+Every such session is a `PlatformSession`: the requests.Session platform calls go through.
 """
 from __future__ import annotations
 
@@ -30,7 +32,32 @@ from dataclasses import dataclass
 
 import requests
 
+from . import outbound, redaction
+from .environment import EnvironmentOnce
+
 IDLE_SECONDS = 20.0
+
+
+class PlatformSession(EnvironmentOnce, requests.Session):
+    """A requests.Session that drops *every* credential header when a redirect leaves the host.
+
+    requests itself only strips Authorization; Pipedrive's x-api-token and Copper's X-PW-*
+    would otherwise follow a redirect to anywhere.
+    """
+
+    credential_headers: frozenset[str] = frozenset()
+
+    def __init__(self) -> None:
+        super().__init__()
+        # Connections a Deadline can cut off, to public addresses only unless allowed (clients/outbound.py).
+        outbound.guard(self)
+
+    def rebuild_auth(self, prepared_request, response):  # noqa: ANN001 - requests' signature
+        if self.should_strip_auth(response.request.url, prepared_request.url):
+            for name in list(prepared_request.headers):
+                if name.lower() in self.credential_headers or redaction.is_secret_name(name):
+                    del prepared_request.headers[name]
+        super().rebuild_auth(prepared_request, response)
 
 
 @dataclass
@@ -62,19 +89,17 @@ def _owned() -> dict[int, _Kept]:
 
 def acquire(client) -> tuple[requests.Session, bool]:
     """A session for `client`: the kept one when still valid, else a new one. Returns (session, kept)."""
-    from .http import _Session
-
     kept = _owned()
     entry = kept.get(client.pk)
     now = time.monotonic()
     if entry is not None and entry.in_use:
-        return _Session(), False
+        return PlatformSession(), False
     wanted = fingerprint(client)
     if entry is not None and (entry.fingerprint != wanted or now - entry.released_at > IDLE_SECONDS):
         entry.session.close()
         entry = None
     if entry is None:
-        entry = kept[client.pk] = _Kept(_Session(), wanted, now)
+        entry = kept[client.pk] = _Kept(PlatformSession(), wanted, now)
     entry.in_use = True
     return entry.session, True
 

@@ -2,7 +2,8 @@
 import pytest
 
 from clients import environment
-from clients.http import ClientSession, _Session
+from clients.http import ClientSession
+from clients.transports import PlatformSession
 from tests.fakes.platforms import FakePicqer
 
 pytestmark = pytest.mark.django_db
@@ -38,7 +39,7 @@ def test_the_proxy_variables_still_apply_per_host(monkeypatch, reads):
     monkeypatch.setenv("HTTPS_PROXY", "http://proxy.internal:3128")
     monkeypatch.setenv("NO_PROXY", "direct.example.com")
     monkeypatch.setenv("REQUESTS_CA_BUNDLE", "/etc/ssl/company.pem")
-    session = _Session()
+    session = PlatformSession()
     for _ in range(3):
         via_proxy = session.merge_environment_settings("https://api.pipedrive.com/v1/persons", {}, None, None, None)
     direct = session.merge_environment_settings("https://direct.example.com/x", {}, None, None, None)
@@ -67,14 +68,14 @@ def test_the_netrc_file_is_read_once_per_host_and_still_applies(monkeypatch, tmp
     monkeypatch.setattr(environment, "get_netrc_auth", counting)
     monkeypatch.setattr(requests.sessions, "get_netrc_auth", counting)  # requests' own lookup per request
     with FakePicqer(records=250) as fake:
-        session = _Session()
+        session = PlatformSession()
         for offset in (0, 100, 200):
             session.get(f"{fake.base_uri}/customers", params={"offset": offset}, timeout=10).close()
         assert len(calls) == 1
         # as requests applies it: Basic credentials from the file when the request carries none
         assert all((r.header("Authorization") or "").startswith("Basic ") for r in fake.received)
         monkeypatch.setenv("NETRC", str(tmp_path / "missing"))
-        plain = _Session()
+        plain = PlatformSession()
         plain.get(f"{fake.base_uri}/customers", timeout=10).close()
         plain.get(f"{fake.base_uri}/customers", timeout=10).close()
         assert fake.received[-1].header("Authorization") is None

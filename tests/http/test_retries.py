@@ -6,15 +6,9 @@ import pytest
 import requests
 import responses
 
-from clients.http import (
-    ConnectionFailed,
-    InvalidResponse,
-    RateLimited,
-    ServerError,
-    parse_retry_after,
-    seconds_until_next_utc_day,
-)
+from clients.http import ConnectionFailed, InvalidResponse, RateLimited, ServerError
 from clients.models import RequestLog
+from clients.rate_limits import parse_retry_after, seconds_until_next_utc_day
 
 from .helpers import BASES, make_client, session
 
