@@ -1,55 +1,47 @@
-"""Clients -> HTTP Clients: list, the three-step create wizard, client page, edit, duplicate,
-delete, "Test connection" and "Grant access" with its OAuth callback.
+"""Clients -> HTTP Clients: the list, a client's page, edit, duplicate, delete and "Test connection".
 
-The wizard keeps what was typed in the session so "Back" loses nothing; secrets typed in it
-are encrypted with clients.crypto before they go into the session (the session table itself
-is not encrypted).
+The create wizard is in http_client_wizard.py, "Grant access" and the OAuth callback in
+grant_access.py; the URLs of all three are in clients/urls.py. Secrets typed in a form that did
+not save yet are kept in the session encrypted with clients.crypto (`encrypt_secrets`), as the
+session table itself is not encrypted.
 """
 from __future__ import annotations
 
 import json
-from urllib.parse import urlencode
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_not_required
 from django.db import IntegrityError, transaction
 from django.db.models import ProtectedError, Q
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import path, reverse
-from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.access import SECRETS
 from alumio_lite.filters import text_param
-from audit import events as audit
 
 from .. import auth_status, crypto, oauth, rate_budget
 from ..editor_edit import EditorClientSettingsForm
-from ..forms import ClientNameForm, ClientSettingsForm, PlatformChoiceForm, is_active
+from ..forms import ClientNameForm, ClientSettingsForm, is_active
 from ..identifiers import unique_identifier
 from ..models import HttpClient
 from ..platforms.base import Platform
 from ..platforms.registry import PLATFORMS, UnknownPlatform, get_platform
 from ..redaction import redact_text
 
-WIZARD_KEY = "http_client_wizard"
-WIZARD_STEPS = ("Platform", "Settings", "Name")
-
 
 # -- small helpers ------------------------------------------------------------------------
-def _platform_or_none(slug: str) -> Platform | None:
+def platform_or_none(slug: str) -> Platform | None:
     try:
         return get_platform(slug)
     except UnknownPlatform:
         return None
 
 
-def _encrypt_secrets(values: dict[str, str]) -> str:
+def encrypt_secrets(values: dict[str, str]) -> str:
     return crypto.encrypt(json.dumps(values)) if values else ""
 
 
-def _decrypt_secrets(token: str) -> dict[str, str]:
+def decrypt_secrets(token: str) -> dict[str, str]:
     if not token:
         return {}
     try:
@@ -76,7 +68,7 @@ def http_client_list(request: HttpRequest) -> HttpResponse:
     rows = []
     for client in clients:
         css, text = auth_summary(client)
-        p = _platform_or_none(client.platform)
+        p = platform_or_none(client.platform)
         rows.append({"client": client, "platform": p.label if p else client.platform,
                      "auth_css": css, "auth_text": text, "budget": budgets.get(client.pk),
                      "last_error": redact_text(client.last_error or client.auth_error, client.secret_values())})
@@ -91,136 +83,13 @@ def http_client_list(request: HttpRequest) -> HttpResponse:
     return render(request, template, context)
 
 
-# -- create wizard ------------------------------------------------------------------------
-def _wizard(request: HttpRequest) -> dict:
-    return request.session.get(WIZARD_KEY) or {}
-
-
-def _save_wizard(request: HttpRequest, state: dict) -> None:
-    request.session[WIZARD_KEY] = state
-    request.session.modified = True
-
-
-def _wizard_context(step: int, **extra) -> dict:
-    return {"steps": WIZARD_STEPS, "step": step, **extra}
-
-
-def create_platform(request: HttpRequest) -> HttpResponse:
-    """Step 1: choose the platform, then "Next step"."""
-    state = _wizard(request)
-    if request.GET.get("restart"):
-        state = {}
-        _save_wizard(request, state)
-    if request.method == "POST":
-        form = PlatformChoiceForm(request.POST)
-        if form.is_valid():
-            chosen = form.cleaned_data["platform"]
-            if chosen != state.get("platform"):
-                # Another platform has other fields: what was typed for the old one is dropped.
-                state = {"platform": chosen, "name": state.get("name", ""), "identifier": state.get("identifier", "")}
-            _save_wizard(request, state)
-            return redirect("clients:create_settings")
-    else:
-        form = PlatformChoiceForm(initial={"platform": state.get("platform")})
-    return render(request, "clients/http_client_wizard.html", _wizard_context(1, form=form))
-
-
-def create_settings(request: HttpRequest) -> HttpResponse:
-    """Step 2: the platform's fields, defaults pre-filled, and "Enable request logging"."""
-    state = _wizard(request)
-    platform = _platform_or_none(state.get("platform", ""))
-    if platform is None:
-        return redirect("clients:create")
-    stashed = _decrypt_secrets(state.get("secrets", ""))
-    if request.method == "POST":
-        form = ClientSettingsForm(request.POST, platform=platform, stored_secrets=stashed,
-                                  stash_secrets=frozenset(stashed))
-        going_back = "back" in request.POST
-        if not going_back and form.is_valid():
-            state.update(settings=form.settings_values(), secrets=_encrypt_secrets(form.secret_values()),
-                         log_requests=form.cleaned_data["log_requests"],
-                         rate_limit_per_minute=form.cleaned_data["rate_limit_per_minute"], settings_done=True)
-            _save_wizard(request, state)
-            return redirect("clients:create_name")
-        # Keep everything typed: non-secret values as typed, secrets that passed their own
-        # checks encrypted (they re-render empty with "kept from your last input").
-        if going_back:
-            form.is_valid()
-        kept = {**stashed, **form.valid_typed_secrets()}
-        state.update(
-            settings={f.name: (request.POST.get(f.name) or "").strip() for f in platform.fields if not f.secret},
-            secrets=_encrypt_secrets(kept),
-            log_requests=bool(request.POST.get("log_requests")),
-            rate_limit_per_minute=(request.POST.get("rate_limit_per_minute") or "").strip(),
-            settings_done=False,
-        )
-        _save_wizard(request, state)
-        if going_back:
-            return redirect("clients:create")
-        form.stored_secrets, form.stash_secrets = kept, frozenset(kept)
-    else:
-        initial = {f.name: f.default for f in platform.fields if f.default}
-        initial.update(state.get("settings") or {})
-        initial["log_requests"] = state.get("log_requests", False)
-        initial["rate_limit_per_minute"] = state.get("rate_limit_per_minute")
-        form = ClientSettingsForm(initial=initial, platform=platform, stored_secrets=stashed,
-                                  stash_secrets=frozenset(stashed))
-    return render(request, "clients/http_client_wizard.html",
-                  _wizard_context(2, form=form, platform=platform))
-
-
-def create_name(request: HttpRequest) -> HttpResponse:
-    """Step 3: the name (and its identifier), then "Save"."""
-    state = _wizard(request)
-    platform = _platform_or_none(state.get("platform", ""))
-    if platform is None:
-        return redirect("clients:create")
-    if not state.get("settings_done"):
-        return redirect("clients:create_settings")
-    if request.method == "POST":
-        form = ClientNameForm(request.POST)
-        if "back" in request.POST:
-            state.update(name=request.POST.get("name", ""), identifier=request.POST.get("identifier", ""))
-            _save_wizard(request, state)
-            return redirect("clients:create_settings")
-        if form.is_valid():
-            settings_values = state.get("settings") or {}
-            client = HttpClient(
-                name=form.cleaned_data["name"],
-                identifier=form.cleaned_data["identifier"],
-                platform=platform.slug,
-                settings=settings_values,
-                secrets=_decrypt_secrets(state.get("secrets", "")),
-                log_requests=bool(state.get("log_requests")),
-                rate_limit_per_minute=_per_minute(state.get("rate_limit_per_minute")),
-                auth_state=auth_status.initial_state(platform, settings_values),
-            )
-            try:
-                with transaction.atomic():
-                    client.save()
-            except IntegrityError:  # someone took the identifier a moment ago
-                form.add_error("identifier", f"The identifier “{client.identifier}” is already used; pick another one.")
-            else:
-                request.session.pop(WIZARD_KEY, None)
-                messages.success(request, f"HTTP Client “{client.name}” saved.")
-                return redirect(client)
-    else:
-        form = ClientNameForm(initial={"name": state.get("name", ""), "identifier": state.get("identifier", "")})
-    return render(request, "clients/http_client_wizard.html", _wizard_context(3, form=form, platform=platform))
-
-
 # -- one client ---------------------------------------------------------------------------
-def _per_minute(value) -> int | None:
-    """The wizard's stored "Requests per minute" (validated by the form before it was kept)."""
-    return value if isinstance(value, int) else None
-
-
-def _get_client(identifier: str) -> HttpClient:
+def get_client(identifier: str) -> HttpClient:
     return get_object_or_404(HttpClient, identifier=identifier)
 
 
 def _detail_context(client: HttpClient) -> dict:
-    platform = _platform_or_none(client.platform)
+    platform = platform_or_none(client.platform)
     css, text = auth_summary(client)
     uses_oauth = bool(platform and platform.uses_oauth(client.settings or {}))
     settings_rows, secret_rows = [], []
@@ -255,7 +124,7 @@ def _detail_context(client: HttpClient) -> dict:
 
 
 def http_client_detail(request: HttpRequest, identifier: str) -> HttpResponse:
-    client = _get_client(identifier)
+    client = get_client(identifier)
     return render(request, "clients/http_client_detail.html", _detail_context(client))
 
 
@@ -268,15 +137,15 @@ def http_client_edit(request: HttpRequest, identifier: str) -> HttpResponse:
     """Name, identifier and the platform's fields on one page; blank secrets keep their value.
 
     Editors get the same page with secrets and addresses locked (clients/editor_edit.py)."""
-    client = _get_client(identifier)
+    client = get_client(identifier)
     editor_only = not request.user.has_perm(SECRETS)
     settings_form = EditorClientSettingsForm if editor_only else ClientSettingsForm
-    platform = _platform_or_none(client.platform)
+    platform = platform_or_none(client.platform)
     if platform is None:
         messages.error(request, f"Unknown platform “{client.platform}”; this client cannot be edited here.")
         return redirect(client)
     stash_key = _edit_stash_key(client)
-    stashed = _decrypt_secrets(request.session.get(stash_key, ""))
+    stashed = decrypt_secrets(request.session.get(stash_key, ""))
     stored = {**client.secrets, **stashed}
     if request.method == "POST":
         name_form = ClientNameForm(request.POST, exclude_pk=client.pk)
@@ -303,7 +172,7 @@ def http_client_edit(request: HttpRequest, identifier: str) -> HttpResponse:
         typed = {} if editor_only else form.valid_typed_secrets()
         if typed:
             stashed = {**stashed, **typed}
-            request.session[stash_key] = _encrypt_secrets(stashed)
+            request.session[stash_key] = encrypt_secrets(stashed)
             form.stored_secrets = {**client.secrets, **stashed}
             form.stash_secrets = frozenset(stashed)
     else:
@@ -323,8 +192,8 @@ def http_client_edit(request: HttpRequest, identifier: str) -> HttpResponse:
 @require_POST
 def http_client_duplicate(request: HttpRequest, identifier: str) -> HttpResponse:
     """A copy with the same settings; secrets and OAuth tokens are not copied (type them again, grant again)."""
-    original = _get_client(identifier)
-    platform = _platform_or_none(original.platform)
+    original = get_client(identifier)
+    platform = platform_or_none(original.platform)
     name = f"{original.name} (copy)"
     copy = HttpClient(
         name=name,
@@ -343,7 +212,7 @@ def http_client_duplicate(request: HttpRequest, identifier: str) -> HttpResponse
 
 @require_http_methods(["GET", "POST"])
 def http_client_delete(request: HttpRequest, identifier: str) -> HttpResponse:
-    client = _get_client(identifier)
+    client = get_client(identifier)
     users = _configurations_using(client)
     if request.method == "POST":
         try:
@@ -382,7 +251,7 @@ def http_client_test(request: HttpRequest, identifier: str) -> HttpResponse:
     """"Test connection" (clients.connection_check); the result replaces the button's target."""
     from ..connection_check import check_connection
 
-    client = _get_client(identifier)
+    client = get_client(identifier)
     result = check_connection(client)
     context: dict = {"client": client, "ok": result.ok, "status": result.status, "message": result.message}
     template = "clients/_test_result.html" if request.htmx else "clients/http_client_detail.html"
@@ -390,72 +259,3 @@ def http_client_test(request: HttpRequest, identifier: str) -> HttpResponse:
         client.refresh_from_db()
         context = {**_detail_context(client), "test": context}
     return render(request, template, context)
-
-
-# -- Grant access -------------------------------------------------------------------------
-@require_POST
-def http_client_grant(request: HttpRequest, identifier: str) -> HttpResponse:
-    """"Grant access to Timely": off to the provider's authorize page."""
-    client = _get_client(identifier)
-    try:
-        url = oauth.start_grant(request, client)
-    except oauth.OAuthError as exc:
-        messages.error(request, str(exc))
-        return redirect(client)
-    return HttpResponseRedirect(url)
-
-
-CALLBACK_PARAMS = ("code", "state", "error", "error_description")
-
-
-@csrf_exempt
-@login_not_required
-@require_http_methods(["GET", "POST"])
-def oauth_callback(request: HttpRequest) -> HttpResponse:
-    """The Redirect URI. GET for most providers; Copper POSTs `code` and `state` in the body.
-
-    CSRF-exempt because the provider's page submits it. A cross-site POST carries no
-    SameSite=Lax session cookie, so nothing can be checked on it, and acting on the state alone
-    let another browser spend it: the POST only hands the answer on to a GET of this same view
-    (a top-level navigation, which does carry the cookie). Every answer is then checked the same
-    way: the single-use state must belong to this browser session and this user.
-    """
-    if request.method == "POST" and request.POST.get("state"):
-        answer = {k: request.POST[k] for k in CALLBACK_PARAMS if k in request.POST}
-        response = render(request, "clients/oauth_continue.html",
-                          {"next": reverse("clients:oauth_callback") + "?" + urlencode(answer)})
-        response["Cache-Control"] = "no-store"
-        return response
-    params = request.GET if request.method == "GET" else request.POST  # a POST without state: refused below
-    try:
-        client = oauth.complete_grant(
-            state=params.get("state", ""),
-            code=params.get("code", ""),
-            error=params.get("error", ""),
-            error_description=params.get("error_description", ""),
-            session_key=request.session.session_key or "",  # no session: it can't be the one that started
-            user=request.user,
-        )
-    except oauth.GrantError as exc:
-        messages.error(request, str(exc))
-        target = reverse("clients:detail", args=[exc.client.identifier]) if exc.client else reverse("clients:list")
-        return HttpResponseRedirect(target)
-    platform = get_platform(client.platform)
-    audit.record("Grant access", client, actor=request.user)
-    messages.success(request, f"Access granted to {platform.label}.")
-    return HttpResponseRedirect(reverse("clients:detail", args=[client.identifier]))
-
-
-urlpatterns = [
-    path("", http_client_list, name="list"),
-    path("new/", create_platform, name="create"),
-    path("new/settings/", create_settings, name="create_settings"),
-    path("new/name/", create_name, name="create_name"),
-    path("oauth/callback/", oauth_callback, name="oauth_callback"),
-    path("<slug:identifier>/", http_client_detail, name="detail"),
-    path("<slug:identifier>/edit/", http_client_edit, name="edit"),
-    path("<slug:identifier>/duplicate/", http_client_duplicate, name="duplicate"),
-    path("<slug:identifier>/delete/", http_client_delete, name="delete"),
-    path("<slug:identifier>/test/", http_client_test, name="test"),
-    path("<slug:identifier>/grant/", http_client_grant, name="grant"),
-]

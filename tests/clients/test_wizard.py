@@ -8,7 +8,7 @@ from django.contrib.sessions.models import Session
 from django.urls import reverse
 
 from clients.models import HttpClient
-from clients.views.http_clients import WIZARD_KEY
+from clients.views.http_client_wizard import WIZARD_KEY
 
 pytestmark = pytest.mark.django_db
 
