@@ -3,11 +3,12 @@
 Every check a user can trip over is a field error that keeps what was typed: invalid JSON
 (with line and column), request parameters of the wrong shape, a missing or unknown path
 parameter, an entity of another platform or method, an HTTP Client of another platform or
-one that still needs a grant. The engine engineer may append Route forms at the end.
+one that still needs a grant. Route forms are in route_forms.py, the catalog helpers (entities a
+Subscriber or Publisher offers, the entity search) in catalog.py, the JSON and transformer-list
+fields in form_fields.py.
 """
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from django import forms
@@ -15,85 +16,24 @@ from django.utils.text import slugify
 
 from clients.identifiers import unique_identifier
 from clients.models import HttpClient
-from clients.platforms.base import Entity, Platform, UnknownEntity
-from clients.platforms.registry import PLATFORMS, UnknownPlatform, get_platform
+from clients.platforms.base import Entity, Platform
+from clients.platforms.registry import PLATFORMS
 from variables import resolve as variables
 from webhooks.parsers import FORMATS, WEBHOOK, WEBHOOK_LABEL, parser_settings, settings_errors
 
-from . import json_policy
+from .catalog import (
+    PUBLISHER,
+    SUBSCRIBER,
+    find_entity,
+    group_entities,
+    method_choices,
+    needs_method,
+    offers,
+    platform_or_none,
+    search_entities,
+)
+from .form_fields import JSONObjectField, OrderedTransformersField, json_kind
 from .models import Incoming, IncomingTransformer, Outgoing, OutgoingTransformer, Transformer
-
-SUBSCRIBER = "subscriber"
-PUBLISHER = "publisher"
-ENTITY_OPTION_LIMIT = 50  # options rendered per search; ConnectWise alone has 3,000+ entities
-
-
-# --- catalog helpers shared by the forms, the views and the preview -------------------------
-
-
-def platform_or_none(slug: str | None) -> Platform | None:
-    if not slug:
-        return None
-    try:
-        return get_platform(slug)
-    except UnknownPlatform:
-        return None
-
-
-def offers(entity: Entity, role: str) -> bool:
-    """True when the platform's Subscriber (role "subscriber") or Publisher offers `entity`."""
-    return entity.subscriber if role == SUBSCRIBER else entity.publisher
-
-
-def method_choices(platform: Platform, role: str) -> list[str]:
-    """The Methods a configuration of this role can pick on this platform."""
-    if role == PUBLISHER:
-        return list(platform.publisher_methods)
-    seen = {e.method for e in platform.catalog if e.subscriber}
-    # Reads first: GET, then POST (Timely reports, Copper searches).
-    return sorted(seen, key=lambda m: (m != "GET", m))
-
-
-def needs_method(platform: Platform | None, role: str) -> bool:
-    """Publishers always pick a Method; Subscribers only where the platform puts it first."""
-    if platform is None:
-        return False
-    return role == PUBLISHER or platform.method_first
-
-
-def search_entities(
-    platform: Platform, text: str, role: str, method: str | None = None, limit: int | None = None
-) -> tuple[list[Entity], int]:
-    """Entities matching `text` (every word, in name, group or path), at most `limit`, and the match count.
-
-    Uses the catalog's own search when it has one, so the ranking is the platform layer's.
-    """
-    limit = ENTITY_OPTION_LIMIT if limit is None else limit
-    catalog = platform.catalog
-    text = (text or "").strip()
-    method = method or None
-    search = getattr(catalog, "search", None)
-    if search is not None:
-        matches = list(search(text, method=method, role=role))
-    else:  # the catalog without a search of its own: a plain filter
-        words = text.lower().split()
-        matches = [
-            e
-            for e in catalog
-            if offers(e, role)
-            and (method is None or e.method == method)
-            and not e.deprecated
-            and all(w in f"{e.name} {e.group} {e.path}".lower() for w in words)
-        ]
-    return matches[:limit], len(matches)
-
-
-def group_entities(entities: list[Entity]) -> list[tuple[str, list[Entity]]]:
-    """Entities grouped by the API's section, groups in first-seen order."""
-    groups: dict[str, list[Entity]] = {}
-    for entity in entities:
-        groups.setdefault(entity.group or "Other", []).append(entity)
-    return list(groups.items())
 
 
 def derived_identifier(name: str, model, fallback: str, exclude_pk: int | None = None) -> str:
@@ -102,112 +42,6 @@ def derived_identifier(name: str, model, fallback: str, exclude_pk: int | None =
     No reserved words: configuration and transformer URLs address objects by id.
     """
     return unique_identifier(slugify(name) or fallback, model, exclude_pk=exclude_pk, reserved=frozenset())
-
-
-def find_entity(platform: Platform, key_or_name: str) -> Entity | None:
-    try:
-        return platform.catalog.get(key_or_name)
-    except UnknownEntity:
-        return None
-
-
-# --- fields ---------------------------------------------------------------------------------
-
-
-class JSONObjectField(forms.CharField):
-    """A JSON object typed in a textarea. Errors say where (line, column) and keep the text."""
-
-    widget = forms.Textarea
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("required", False)
-        kwargs.setdefault("strip", False)
-        super().__init__(*args, **kwargs)
-        self.widget.attrs.update({"class": "json", "spellcheck": "false", "rows": 8})
-
-    def prepare_value(self, value: Any) -> Any:
-        if isinstance(value, dict | list):
-            return json_policy.for_display(value)
-        return value
-
-    def to_python(self, value: Any) -> dict:
-        if isinstance(value, dict):
-            return value
-        text = (value or "").strip()
-        if not text:
-            return {}
-        try:
-            parsed = json_policy.loads(text)
-        except json.JSONDecodeError as exc:
-            raise forms.ValidationError(
-                "Invalid JSON at line %(line)s, column %(column)s: %(msg)s.",
-                code="invalid_json",
-                params={"line": exc.lineno, "column": exc.colno, "msg": exc.msg},
-            ) from None
-        except json_policy.Unstorable as exc:
-            raise forms.ValidationError(unstorable_message(exc), code="unstorable") from None
-        if not isinstance(parsed, dict):
-            raise forms.ValidationError(
-                "Must be a JSON object ({...}), not %(kind)s.", code="not_object", params={"kind": _json_kind(parsed)}
-            )
-        return parsed
-
-    def has_changed(self, initial: Any, data: Any) -> bool:
-        try:
-            return self.to_python(data) != (initial or {})
-        except forms.ValidationError:
-            return True
-
-
-def unstorable_message(exc: Exception) -> str:
-    """A field error for JSON the policy refuses (see json_policy)."""
-    return f"This JSON can't be saved: it holds {exc}."
-
-
-def _json_kind(value: Any) -> str:
-    if isinstance(value, list):
-        return "a list"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, int | float):
-        return "a number"
-    if value is None:
-        return "null"
-    return "an object"
-
-
-class OrderedTransformersField(forms.Field):
-    """Saved Transformers in the order the user put them: one <select> per row, same name."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("required", False)
-        super().__init__(*args, **kwargs)
-        self.widget.value_from_datadict = lambda data, files, name: (
-            data.getlist(name) if hasattr(data, "getlist") else data.get(name, [])
-        )
-
-    def to_python(self, value: Any) -> list[Transformer]:
-        ids = [str(v).strip() for v in (value or []) if str(v).strip()]
-        if not ids:
-            return []
-        if not all(v.isdigit() for v in ids):
-            raise forms.ValidationError("Choose transformers from the list.", code="invalid")
-        found = {str(t.pk): t for t in Transformer.objects.filter(pk__in=ids)}
-        missing = [v for v in ids if v not in found]
-        if missing:
-            raise forms.ValidationError(
-                "A chosen transformer no longer exists (id %(ids)s).",
-                code="missing",
-                params={"ids": ", ".join(missing)},
-            )
-        return [found[v] for v in ids]
-
-    def prepare_value(self, value: Any) -> list[str]:
-        if not value:
-            return []
-        return [str(getattr(v, "pk", v)) for v in value]
 
 
 # --- the forms ------------------------------------------------------------------------------
@@ -469,7 +303,7 @@ def request_parameter_errors(params: dict, entity: Entity | None) -> list[str]:
         errors.append(f"Unknown key {names}: Request Parameters take only “path” and “query”.")
     for key in ("path", "query"):
         if key in params and not isinstance(params[key], dict):
-            errors.append(f"“{key}” must be a JSON object ({{...}}), not {_json_kind(params[key])}.")
+            errors.append(f"“{key}” must be a JSON object ({{...}}), not {json_kind(params[key])}.")
     if errors or entity is None:
         return errors
     path = params.get("path") or {}

@@ -10,7 +10,7 @@ from django.utils.text import slugify
 from django_celery_beat.models import PeriodicTask
 
 from . import schedules
-from .forms import OrderedTransformersField
+from .form_fields import OrderedTransformersField
 from .models import Incoming, Outgoing, Route, RouteTransformer, Transformer
 
 PROCESSING_CHOICES = [

@@ -15,7 +15,8 @@ from django import forms
 from variables import resolve as variables
 
 from . import json_policy
-from .forms import derived_identifier, unstorable_message
+from .form_fields import unstorable_message
+from .forms import derived_identifier
 from .models import Transformer
 from .transformers import KINDS, Field, Kind, validate_steps
 

@@ -9,7 +9,8 @@ from django import forms
 from jmespath.exceptions import JMESPathError
 
 from connections import json_policy
-from connections.forms import find_entity, platform_or_none, unstorable_message
+from connections.catalog import find_entity, platform_or_none
+from connections.form_fields import unstorable_message
 from storages.models import Storage
 
 from .models import CreateOrUpdate, Watermark

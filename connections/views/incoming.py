@@ -24,7 +24,8 @@ from clients.platforms.registry import PLATFORMS
 from webhooks.parsers import WEBHOOK, WEBHOOK_LABEL
 
 from .. import files, import_jobs, portable, run_test
-from ..forms import ConfigurationForm, ImportForm, IncomingForm, derived_identifier, find_entity, platform_or_none
+from ..catalog import find_entity, platform_or_none
+from ..forms import ConfigurationForm, ImportForm, IncomingForm, derived_identifier
 from ..models import ImportJob, Incoming, IncomingTransformer, Run, RunTest, WorkerHeartbeat
 
 # --- shared by Incoming and Outgoing --------------------------------------------------------

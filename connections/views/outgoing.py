@@ -11,7 +11,9 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from clients.platforms.base import UnknownEntity
 from clients.platforms.request import RequestBuildError
 
-from ..forms import JSONObjectField, OutgoingForm, find_entity, platform_or_none
+from ..catalog import find_entity, platform_or_none
+from ..form_fields import JSONObjectField
+from ..forms import OutgoingForm
 from ..models import Outgoing, OutgoingTransformer
 from ..preview import build_outgoing_request
 from .incoming import (

@@ -7,7 +7,7 @@ import re
 import pytest
 from django.urls import reverse
 
-from connections.forms import ENTITY_OPTION_LIMIT
+from connections.catalog import ENTITY_OPTION_LIMIT
 from connections.models import Incoming, IncomingTransformer, Outgoing, OutgoingTransformer, Route
 
 from .conftest import make_client, make_incoming, make_outgoing, make_transformer
