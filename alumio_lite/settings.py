@@ -339,6 +339,9 @@ RETENTION_DAYS_WEBHOOK_REQUESTS = envint("RETENTION_DAYS_WEBHOOK_REQUESTS", RETE
 WEBHOOK_TRUST_X_FORWARDED_FOR = envbool("BEHIND_PROXY", False)
 # How long an accepted request waits for its group commit (committer.py) before answering 503.
 WEBHOOK_COMMIT_TIMEOUT_SECONDS = envint("WEBHOOK_COMMIT_TIMEOUT_SECONDS", 20)
+# Writer threads per process for the group commit (each its own connection; one on SQLite): while one
+# batch waits for its commit, the next one starts instead of queueing behind it.
+WEBHOOK_COMMIT_WRITERS = envint("WEBHOOK_COMMIT_WRITERS", 2)
 # A run whose worker died is started again (from its first page; task keys prevent duplicates)
 # up to this many times, then marked Failed.
 MAX_RUN_RESUMES = envint("MAX_RUN_RESUMES", 3)

@@ -1,11 +1,15 @@
 """Group commit: the requests a process accepts at the same time share one durable commit.
 
-Each accepted request hands its row to this process's writer thread and waits. The writer takes
-everything that waits and stores it with one statement, committed on its own (the webhooks'
-versions are checked in it); only then does each request learn its outcome and answer 202.
-While one batch commits, the next one gathers: under load a commit is paid once per batch
+Each accepted request hands its row to this process's writer threads and waits. An idle writer
+takes everything that waits and stores it with one statement, committed on its own (the
+webhooks' versions are checked in it); only then does each request learn its outcome and answer
+202. While one batch commits, the next one gathers: under load a commit is paid once per batch
 instead of once per request, and with a single sender a batch is that one request (no waiting
 for company). synchronous_commit is left as it is: the commit is as durable as any other.
+WEBHOOK_COMMIT_WRITERS writers (each its own connection; one on SQLite): what arrives while a
+batch waits for its commit starts at once on another writer instead of queueing behind it, and
+PostgreSQL flushes the WAL of commits that wait together once (its own group commit). Batches
+are independent: each checks its own rows' versions and succeeds or fails as a whole.
 
 A batch whose transaction fails (the INSERT or the COMMIT) stores nothing, and every request in
 it is told so and answers 503: nothing is acknowledged that was not stored. A request that
@@ -112,7 +116,7 @@ class GroupCommitter:
     def __init__(self) -> None:
         self._cond = threading.Condition()
         self._queue: list[Pending] = []
-        self._thread: threading.Thread | None = None
+        self._threads: list[threading.Thread] = []
         self._pid = 0
         # Counters (tests and curiosity): requests taken into a batch, committed batches, rows stored.
         self.taken = 0
@@ -144,14 +148,22 @@ class GroupCommitter:
         with self._cond:
             return len(self._queue)
 
+    def writers(self) -> int:
+        """Writer threads (each with its own connection) of this process: WEBHOOK_COMMIT_WRITERS,
+        one on SQLite, which lets one writer in at a time anyway."""
+        return 1 if connection.vendor == "sqlite" else max(1, settings.WEBHOOK_COMMIT_WRITERS)
+
     def _ensure_writer(self) -> None:
         # A forked process (gunicorn's workers) inherits no threads: each process starts its own.
-        if self._thread is None or self._pid != os.getpid() or not self._thread.is_alive():
-            if self._pid != os.getpid():
-                self._queue = []  # a parent's waiters do not exist in this process
+        if self._pid != os.getpid():
+            self._queue = []  # a parent's waiters do not exist in this process
+            self._threads = []
             self._pid = os.getpid()
-            self._thread = threading.Thread(target=self._write, name="webhook-group-commit", daemon=True)
-            self._thread.start()
+        self._threads = [t for t in self._threads if t.is_alive()]
+        while len(self._threads) < self.writers():
+            thread = threading.Thread(target=self._write, name="webhook-group-commit", daemon=True)
+            thread.start()
+            self._threads.append(thread)
 
     def _write(self) -> None:
         while True:

@@ -120,16 +120,18 @@ def test_concurrent_requests_every_202_has_its_row(live_server, transactional_db
 def test_requests_arriving_during_a_commit_share_the_next_one(live_server, transactional_db):
     webhook = make()
     assert post(live_server, webhook, "warm").status_code == 202  # the writer and its connection exist
-    taken, batches = committer.taken, committer.batches
-    with ThreadPoolExecutor(6) as pool, writes_held():
-        first = pool.submit(post, live_server, webhook, "first")
-        wait_for(lambda: committer.taken == taken + 1)  # "first" is in a batch, blocked by the lock
+    taken, batches, writers = committer.taken, committer.batches, committer.writers()
+    with ThreadPoolExecutor(writers + 5) as pool, writes_held():
+        first = []
+        for n in range(writers):  # one at a time, so each writer takes one and is blocked by the lock
+            first.append(pool.submit(post, live_server, webhook, f"first{n}"))
+            wait_for(lambda n=n: committer.taken == taken + n + 1)
         rest = [pool.submit(post, live_server, webhook, f"next{i}") for i in range(5)]
-        wait_for(lambda: committer.waiting() == 5)  # the five wait for the writer together
-        assert not first.done()  # nothing is answered before its commit
-    assert first.result().status_code == 202 and all(f.result().status_code == 202 for f in rest)
-    assert committer.batches == batches + 2  # "first", then the five in one transaction
-    assert stored_markers() == {"warm", "first", *(f"next{i}" for i in range(5))}
+        wait_for(lambda: committer.waiting() == 5)  # the five wait for a writer together
+        assert not any(f.done() for f in first)  # nothing is answered before its commit
+    assert all(f.result().status_code == 202 for f in first + rest)
+    assert committer.batches == batches + writers + 1  # each "first" alone, then the five in one transaction
+    assert stored_markers() == {"warm", *(f"first{n}" for n in range(writers)), *(f"next{i}" for i in range(5))}
 
 
 def test_a_failed_commit_answers_503_to_its_whole_batch_and_stores_none_of_it(live_server, transactional_db):
@@ -137,19 +139,21 @@ def test_a_failed_commit_answers_503_to_its_whole_batch_and_stores_none_of_it(li
     assert post(live_server, webhook, "before").status_code == 202
     with refusing_trigger():
         assert post(live_server, webhook, "alone", query="?poison=1").status_code == 503
-        taken = committer.taken
-        with ThreadPoolExecutor(4) as pool, writes_held():
-            first = pool.submit(post, live_server, webhook, "first")
-            wait_for(lambda: committer.taken == taken + 1)
+        taken, writers = committer.taken, committer.writers()
+        with ThreadPoolExecutor(writers + 3) as pool, writes_held():
+            first = []
+            for n in range(writers):  # every writer holds one request, blocked by the lock
+                first.append(pool.submit(post, live_server, webhook, f"first{n}"))
+                wait_for(lambda n=n: committer.taken == taken + n + 1)
             batch = [pool.submit(post, live_server, webhook, "poisoned", query="?poison=1"),
                      *(pool.submit(post, live_server, webhook, f"mate{i}") for i in range(2))]
             wait_for(lambda: committer.waiting() == 3)
-        assert first.result().status_code == 202
+        assert all(f.result().status_code == 202 for f in first)
         answers = [f.result() for f in batch]
         assert [a.status_code for a in answers] == [503, 503, 503]
         assert all(a.json() == {"error": "not stored, try again"} for a in answers)
         assert post(live_server, webhook, "after").status_code == 202  # the writer goes on
-    assert stored_markers() == {"before", "first", "after"}
+    assert stored_markers() == {"before", *(f"first{n}" for n in range(writers)), "after"}
 
 
 def test_a_webhook_changed_by_another_process_is_judged_as_it_is_now(live_server, transactional_db):
