@@ -18,19 +18,21 @@ function init(args)
     local tab = line:find("\t", 1, true)
     events[#events + 1] = {line:sub(1, tab - 1), line:sub(tab + 1)}
   end
-  sent, answered, last, statuses = 0, 0, "", {}
+  sent, answered, last, waiting, statuses = 0, 0, "", 0, {}
 end
 
+-- wrk calls request() once more than it sends (to check the script's request before the run), so
+-- "sent > answered" would be wrong: `waiting` says whether the last request made has its answer.
 function request()
   sent = sent + 1
   local event = events[(id * 7919 + sent) % #events + 1]
-  last = tag .. id .. "-" .. sent
+  last, waiting = tag .. id .. "-" .. sent, 1
   return wrk.format("POST", path .. "?n=" .. last,
                     {["Content-Type"] = "application/json", ["X-Picqer-Signature"] = event[1]}, event[2])
 end
 
 function response(status, headers, body)
-  answered = answered + 1
+  answered, waiting = answered + 1, 0
   statuses[status] = (statuses[status] or 0) + 1
 end
 
@@ -40,7 +42,7 @@ function done(summary, latency, requests)
   local e = summary.errors
   io.write(string.format("wrk-errors %d\n", e.connect + e.read + e.write + e.timeout))
   for _, thread in ipairs(threads) do
-    io.write(string.format("wrk-thread %d %d %s\n", thread:get("sent"), thread:get("answered"), thread:get("last")))
+    io.write(string.format("wrk-thread %d %d %s\n", thread:get("waiting"), thread:get("answered"), thread:get("last")))
     for status, count in pairs(thread:get("statuses")) do
       io.write(string.format("wrk-status %d %d\n", status, count))
     end

@@ -138,9 +138,8 @@ def wrk_load(port: int, path: str, seconds: float, connections: int, events_file
         elif kind == "wrk-errors":
             errors = int(values[0])
         elif kind == "wrk-thread":
-            sent, got = int(values[0]), int(values[1])
-            answered += got
-            if sent > got:  # still in flight when wrk stopped: the server may store it, nobody hears
+            answered += int(values[1])
+            if values[0] == "1":  # still in flight when wrk stopped: the server may store it, nobody hears
                 unanswered.add(f"n={values[2]}")
         elif kind == "wrk-status":
             statuses[int(values[0])] = statuses.get(int(values[0]), 0) + int(values[1])
