@@ -24,37 +24,14 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-BASE_DIR = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(BASE_DIR))
-sys.path.insert(0, str(BASE_DIR / "benchmarks"))
-
-
-def load() -> str:
-    return ", ".join(f"{x:.1f}" for x in os.getloadavg())
-
-
-def configure(tmp: Path, workers: int) -> dict:
-    env = {
-        "ALUMIO_VAR_DIR": str(tmp / "var"),
-        "DATABASE_URL": os.environ.get("BENCH_DATABASE_URL", f"sqlite:///{tmp / 'bench.sqlite3'}"),
-        "CELERY_BROKER_URL": os.environ.get("BENCH_BROKER_URL", "filesystem://"),
-        "DJANGO_SETTINGS_MODULE": "alumio_lite.settings",
-        "LOG_LEVEL": "WARNING",
-        "PUBLISH_FANOUT": str(workers),
-    }
-    os.environ.update(env)
-    return env
+from support import backends, configure, load, publish, seed_tasks, start_workers
 
 
 def run_mode(mode: str, args, env: dict, tmp: Path) -> dict:
-    from bench_route import Worker
-
-    from connections import tasks as jobs
     from connections.models import Route, Task
     from tests.engine.conftest import build_pipeline
     from tests.fakes.limited import LimitedPipedrive
@@ -71,24 +48,10 @@ def run_mode(mode: str, args, env: dict, tmp: Path) -> dict:
         client = pipeline.outgoing.client
         client.rate_limit_per_minute = None if args.limit == 600 else args.limit
         client.save()
-        Task.objects.bulk_create(
-            (Task(route=pipeline.route, dedupe_key=str(i), data={"name": f"Person {i}", "email": f"p{i}@example.com"})
-             for i in range(args.tasks)), batch_size=1000)
-        workers = [Worker({**env, "HTTP_RATE_BUDGET": os.environ["HTTP_RATE_BUDGET"]}, tmp / f"{mode}-{i}.log",
-                          f"{mode}-{i}") for i in range(args.workers)]
-        for worker in workers:
-            worker.wait_ready()
+        seed_tasks(pipeline.route, args.tasks)
+        workers = start_workers({**env, "HTTP_RATE_BUDGET": os.environ["HTTP_RATE_BUDGET"]}, tmp, mode, args.workers)
         load_before = load()
-        started = time.perf_counter()
-        jobs.start_processing(pipeline.route.pk)
-        deadline = time.monotonic() + args.tasks / args.limit * 60 * 4 + 600
-        finished = 0
-        while time.monotonic() < deadline:
-            finished = Task.objects.filter(route=pipeline.route, status=Task.Status.FINISHED).count()
-            if finished >= args.tasks:
-                break
-            time.sleep(0.5)
-        elapsed = time.perf_counter() - started
+        elapsed, finished = publish(pipeline.route, args.tasks, args.tasks / args.limit * 60 * 4 + 600)
         for worker in workers:
             worker.stop()
         limiter = destination.limiter
@@ -118,7 +81,7 @@ def main() -> None:
     args = parser.parse_args()
 
     tmp = Path(tempfile.mkdtemp(prefix="bench-rate-budget-"))
-    env = configure(tmp, args.workers)
+    env = configure(tmp, PUBLISH_FANOUT=str(args.workers))
     import django
 
     django.setup()
@@ -128,12 +91,10 @@ def main() -> None:
     from clients.rate_budget.stores import redis_url
 
     call_command("migrate", verbosity=0)
-    database = os.environ["DATABASE_URL"].split(":", 1)[0]
-    broker = os.environ["CELERY_BROKER_URL"].split(":", 1)[0]
     window = "in each fixed minute" if args.fixed else "in any 60 s (sliding window)"
     print(f"bench_rate_budget: {args.tasks} tasks, fake Pipedrive allowing {args.limit} requests {window}, "
           f"429 + Retry-After beyond; {args.workers} `celery "
-          f"worker` processes (concurrency 1); database {database}, broker {broker}, budget kept in "
+          f"worker` processes (concurrency 1); {backends()}, budget kept in "
           f"{'Redis' if redis_url() else 'the database'}, headroom {settings.HTTP_RATE_BUDGET_HEADROOM:g}; "
           f"load average {load()} on {os.cpu_count()} CPUs", flush=True)
     results = {}

@@ -23,29 +23,13 @@ from __future__ import annotations
 
 import argparse
 import os
-import signal
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-BASE_DIR = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(BASE_DIR))
-
-
-def configure(tmp: Path) -> dict:
-    """Environment shared by this process and the workers: database, broker, var dir."""
-    env = {
-        "ALUMIO_VAR_DIR": str(tmp / "var"),
-        "DATABASE_URL": os.environ.get("BENCH_DATABASE_URL", f"sqlite:///{tmp / 'bench.sqlite3'}"),
-        "CELERY_BROKER_URL": os.environ.get("BENCH_BROKER_URL", "filesystem://"),
-        "DJANGO_SETTINGS_MODULE": "alumio_lite.settings",
-        "LOG_LEVEL": "WARNING",
-    }
-    os.environ.setdefault("HTTP_RATE_BUDGET", "0")  # the fakes enforce no limit (bench_rate_budget measures it)
-    os.environ.update(env)
-    return env
+from support import BASE_DIR, backends, configure, load, start_workers
 
 
 def plain_script(source, destination, token: str, key: str) -> float:
@@ -79,61 +63,6 @@ def plain_calls(source_uri: str, destination_uri: str, token: str, key: str) -> 
     return time.perf_counter() - started
 
 
-class Worker:
-    def __init__(self, env: dict, log: Path, name: str, concurrency: int | None = 1):
-        self.log = open(log, "ab")
-        cmd = [sys.executable, "-m", "celery", "-A", "alumio_lite", "worker", "--loglevel=WARNING",
-               "--without-gossip", "--without-mingle", f"--hostname={name}@%h"]
-        if concurrency:  # None: the worker's default (one pool process per CPU)
-            cmd.append(f"--concurrency={concurrency}")
-        self.proc = subprocess.Popen(cmd, cwd=BASE_DIR, env={**os.environ, **env}, stdout=self.log,
-                                     stderr=subprocess.STDOUT, start_new_session=True)
-        self.log_path = log
-        self.pool_size = concurrency or os.cpu_count() or 1
-
-    def wait_ready(self) -> None:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            # the worker prints "ready." at INFO only; at WARNING wait for its pool child instead
-            if len(self.children()) >= self.pool_size:
-                time.sleep(1.0)
-                return
-            if self.proc.poll() is not None:
-                raise RuntimeError(self.log_path.read_text()[-2000:])
-            time.sleep(0.1)
-        raise TimeoutError("worker not ready")
-
-    def children(self) -> list[int]:
-        found = []
-        for entry in Path("/proc").iterdir():
-            if entry.name.isdigit():
-                try:
-                    stat = (entry / "stat").read_text()
-                except OSError:
-                    continue
-                if int(stat.rsplit(")", 1)[1].split()[1]) == self.proc.pid:
-                    found.append(int(entry.name))
-        return found
-
-    def peak_rss_mb(self) -> dict[str, float]:
-        """VmHWM (peak resident set) of the main process and of its pool process, in MB."""
-        out = {}
-        for label, pid in [("main", self.proc.pid)] + [("pool", pid) for pid in self.children()]:
-            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-                if line.startswith("VmHWM:"):
-                    out[label] = max(out.get(label, 0), int(line.split()[1]) / 1024)
-        return out
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(30)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-        self.log.close()
-
-
 def run_route(pipeline, env: dict, tmp: Path, workers: int, label: str, total: int,
               concurrency: int | None = 1) -> tuple[float, list]:
     from connections import tasks as jobs
@@ -142,9 +71,7 @@ def run_route(pipeline, env: dict, tmp: Path, workers: int, label: str, total: i
     Task.objects.all().delete()
     Run.objects.all().delete()
     pipeline.destination.published.clear()
-    started_workers = [Worker(env, tmp / f"{label}-{i}.log", f"{label}-{i}", concurrency) for i in range(workers)]
-    for worker in started_workers:
-        worker.wait_ready()
+    started_workers = start_workers(env, tmp, label, workers, concurrency)
     started = time.perf_counter()
     run = jobs.start_run(pipeline.incoming)
     deadline = time.monotonic() + 1800
@@ -188,11 +115,9 @@ def main() -> None:
     from tests.engine.conftest import build_pipeline
     from tests.fakes.platforms import FakePicqer, FakePipedrive
 
-    database = os.environ["DATABASE_URL"].split(":", 1)[0]
-    broker = os.environ["CELERY_BROKER_URL"].split(":", 1)[0]
-    print(f"bench_route: {args.entities} entities, 100 a page; database {database}, broker {broker}; "
-          f"request logging {'on' if args.log_requests else 'off'}; load average "
-          f"{', '.join(f'{x:.1f}' for x in os.getloadavg())} on {os.cpu_count()} CPUs", flush=True)
+    print(f"bench_route: {args.entities} entities, 100 a page; {backends()}; "
+          f"request logging {'on' if args.log_requests else 'off'}; load average {load()} on {os.cpu_count()} CPUs",
+          flush=True)
     with FakePicqer(records=args.entities, keep_requests=False) as source, \
             FakePipedrive(keep_requests=False) as destination:
         pipeline = build_pipeline(source, destination, name="bench", log_requests=args.log_requests)
@@ -228,7 +153,7 @@ def main() -> None:
               f"({(big_pool / small_pool - 1) * 100:+.1f}%, target within 20%)")
         print(f"worker peak RSS (main process) : {small_memory[0].get('main', 0):6.1f} MB, "
               f"{big_memory[0].get('main', 0):6.1f} MB")
-    print(f"(logs and database in {tmp}); load average at the end {', '.join(f'{x:.1f}' for x in os.getloadavg())}")
+    print(f"(logs and database in {tmp}); load average at the end {load()}")
 
 
 if __name__ == "__main__":
