@@ -68,3 +68,34 @@ def test_pause_and_learned_limit_are_seen_by_every_reader(budget_store, db_clien
     assert now + 40 < state.paused_until <= now + 51
     assert budget_store.read([db_client.pk + 10_000])[0] == {}  # no state yet: nothing
     assert State() == State.from_mapping({})
+
+
+def test_a_write_between_the_read_and_the_write_is_not_lost(budget_store, db_client):
+    """Another process writing after this one read: the compare-and-set refuses, the change is redone."""
+    calls = []
+
+    def take_after_a_rival(state, now):
+        calls.append(state)
+        if len(calls) == 1:  # a rival takes a slot once this change has read the state
+            budget_store.change(db_client.pk, lambda s, n: pacing.take(s, n, POLICY, 10_000))
+        return pacing.take(state, now, POLICY, 10_000)
+
+    budget_store.change(db_client.pk, lambda s, now: pacing.take(s, now, POLICY, 10_000))
+    first = budget_store.read([db_client.pk])[0][db_client.pk].next_free
+    slot = budget_store.change(db_client.pk, take_after_a_rival)
+    state = budget_store.read([db_client.pk])[0][db_client.pk]
+    assert len(calls) == 2 and calls[1].next_free == first + 1  # read again, with the rival's slot in it
+    assert state.next_free == first + 2  # three slots a second apart: none lost, none shared
+    assert slot.granted and slot.wait > 0.5
+
+
+@pytest.mark.parametrize("budget_store", ["redis"], indirect=True)
+def test_a_redis_budget_written_without_a_version_is_taken_over(budget_store, db_client):
+    """A hash written before the version field (WATCH / MULTI) is read and updated, then versioned."""
+    key = budget_store.key(db_client.pk)
+    budget_store.redis.hset(key, mapping={"next_free": 0, "used": 7, "minute": 1, "pause_reason": "",
+                                          "learned_limit": ""})
+    budget_store.change(db_client.pk, lambda s, now: pacing.take(s, now, POLICY, 10_000))
+    budget_store.change(db_client.pk, lambda s, now: pacing.take(s, now, POLICY, 10_000))
+    assert budget_store.redis.hget(key, "version") == b"2"
+    assert budget_store.read([db_client.pk])[0][db_client.pk].next_free > time.time()
