@@ -142,13 +142,15 @@ def test_a_search_in_label_order_reads_one_index_range_without_sorting(cursor):
     assert "task_label_order" in plan, plan
 
 
-def _explain(sql: str) -> str:
+def _explain(sql: str, off: tuple[str, ...] = ("seqscan",)) -> str:
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            cursor.execute("SET enable_seqscan = off")
+            for method in off:
+                cursor.execute(f"SET enable_{method} = off")
             cursor.execute(f"EXPLAIN {sql}")
             plan = "\n".join(row[0] for row in cursor.fetchall())
-            cursor.execute("RESET enable_seqscan")
+            for method in off:
+                cursor.execute(f"RESET enable_{method}")
             return plan
         cursor.execute(f"EXPLAIN QUERY PLAN {sql}")
         return "\n".join(row[-1] for row in cursor.fetchall())
@@ -166,11 +168,18 @@ def test_a_search_with_few_matches_reads_them_from_their_indexes_not_the_primary
     tasks, _ = filter_tasks(QueryDict(params))
     with CaptureQueriesContext(connection) as read:
         keyset_page(tasks, cursor, 50, sort=True)
-    plan = _explain(read.captured_queries[-1]["sql"])
+    sql = read.captured_queries[-1]["sql"]
+    assert " + 0) DESC" in sql, sql  # an order no index holds: the primary key cannot be walked for it
+    plan = _explain(sql)
     assert "Seq Scan" not in plan and "SCAN connections_task" not in plan, plan
+    if connection.vendor == "postgresql":
+        # Which index PostgreSQL reads on an almost empty table depends on statistics the test table does
+        # not have (CI saw task_route_newest read whole, or task_label_order scanned for id < 1000):
+        # the indexes chosen are checked on SQLite, whose planner has no statistics to go by.
+        return
     if params == "q=acme":  # with other filters too, their index may be the planner's pick on an empty table
         assert "task_label_order" in plan and "task_record_id" in plan, plan
-    assert "connections_task_pkey" not in plan and "connections_task USING INTEGER PRIMARY KEY" not in plan, plan
+    assert "connections_task USING INTEGER PRIMARY KEY" not in plan, plan
 
 
 @pytest.mark.django_db
@@ -191,5 +200,10 @@ def test_the_newest_ids_window_of_a_search_walks_the_primary_key(params, setting
         task_search.newest_first_page(tasks, "acme", "", 50)
     window = read.captured_queries[-1]["sql"]
     assert "ORDER BY" in window and "LIMIT 51" in window, window
-    plan = _explain(window)
+    # The label match is written so that task_label_order cannot serve it: LIKE 'ACME%' could, and the
+    # planner's pick between that index (then a sort) and the primary key depends on statistics an
+    # almost empty test table does not have (CI once saw a bitmap scan and a sort here). So the shape
+    # is checked in the SQL, and the plan only shows that a walk of the ids without a sort exists.
+    assert "LEFT(UPPER(" in window.upper() and " LIKE " not in window.upper(), window
+    plan = _explain(window, off=("seqscan", "bitmapscan", "sort"))
     assert "task_label_order" not in plan and "Sort" not in plan, plan
