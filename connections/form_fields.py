@@ -43,9 +43,8 @@ class JSONObjectField(forms.CharField):
         except json_policy.Unstorable as exc:
             raise forms.ValidationError(unstorable_message(exc), code="unstorable") from None
         if not isinstance(parsed, dict):
-            raise forms.ValidationError(
-                "Must be a JSON object ({...}), not %(kind)s.", code="not_object", params={"kind": json_kind(parsed)}
-            )
+            raise forms.ValidationError("Must be a JSON object ({...}), not %(kind)s.", code="not_object",
+                                        params={"kind": json_policy.kind_of(parsed)})
         return parsed
 
     def has_changed(self, initial: Any, data: Any) -> bool:
@@ -58,20 +57,6 @@ class JSONObjectField(forms.CharField):
 def unstorable_message(exc: Exception) -> str:
     """A field error for JSON the policy refuses (see json_policy)."""
     return f"This JSON can't be saved: it holds {exc}."
-
-
-def json_kind(value: Any) -> str:
-    if isinstance(value, list):
-        return "a list"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, int | float):
-        return "a number"
-    if value is None:
-        return "null"
-    return "an object"
 
 
 class OrderedTransformersField(forms.Field):

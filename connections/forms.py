@@ -32,7 +32,8 @@ from .catalog import (
     platform_or_none,
     search_entities,
 )
-from .form_fields import JSONObjectField, OrderedTransformersField, json_kind
+from .form_fields import JSONObjectField, OrderedTransformersField
+from .json_policy import kind_of
 from .models import Incoming, IncomingTransformer, Outgoing, OutgoingTransformer, Transformer
 
 
@@ -303,7 +304,7 @@ def request_parameter_errors(params: dict, entity: Entity | None) -> list[str]:
         errors.append(f"Unknown key {names}: Request Parameters take only “path” and “query”.")
     for key in ("path", "query"):
         if key in params and not isinstance(params[key], dict):
-            errors.append(f"“{key}” must be a JSON object ({{...}}), not {json_kind(params[key])}.")
+            errors.append(f"“{key}” must be a JSON object ({{...}}), not {kind_of(params[key])}.")
     if errors or entity is None:
         return errors
     path = params.get("path") or {}

@@ -79,6 +79,23 @@ def problem(value: Any, max_depth: int = MAX_DEPTH) -> str | None:
     return None
 
 
+def kind_of(value: Any) -> str:
+    """What kind of JSON value this is, for messages: "a list", "a string", "null", "an object"…"""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "an object"
+    return type(value).__name__
+
+
 def check(value: Any, max_depth: int = MAX_DEPTH) -> None:
     """Raise Unstorable when `value` holds something the policy refuses."""
     bad = problem(value, max_depth)

@@ -8,9 +8,10 @@ from collections.abc import Mapping
 from datetime import UTC, date, datetime
 from typing import Any
 
+from ..json_policy import kind_of
 from .base import Field, Kind, StepFunction, _guard, _on_missing_fields, _reader
 from .errors import _fail
-from .paths import _set, _type_name
+from .paths import _set
 from .templates import _as_text
 
 _TRUE = {"true", "1", "yes", "y", "on"}
@@ -35,7 +36,7 @@ def _cast_number(value: Any, key: str, integer: bool) -> int | float:
     elif isinstance(value, float):
         number = value
     else:
-        raise _fail(key, f"holds {_type_name(value)}, which cannot be cast to {target}.")
+        raise _fail(key, f"holds {kind_of(value)}, which cannot be cast to {target}.")
     if not math.isfinite(number):
         raise _fail(key, f"cannot cast {json.dumps(value)} to {target}: it is not a finite number.")
     if integer:
@@ -69,7 +70,7 @@ def _parse_date(value: Any, key: str, input_format: str) -> datetime:
         except (ValueError, OverflowError, OSError):  # past year 9999, NaN or infinity
             raise _fail(key, f"holds {value}, which is not a Unix timestamp (seconds) of a usable date.") from None
     if not isinstance(value, str):
-        raise _fail(key, f"holds {_type_name(value)}, which is not a date.")
+        raise _fail(key, f"holds {kind_of(value)}, which is not a date.")
     try:
         if input_format:
             return datetime.strptime(value, input_format)

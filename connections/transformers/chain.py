@@ -8,9 +8,10 @@ from typing import TYPE_CHECKING, Any
 
 from variables import resolve as variables
 
+from ..json_policy import kind_of
 from .base import StepFunction
 from .errors import TransformError, _Problem
-from .paths import Entity, _type_name
+from .paths import Entity
 from .registry import KINDS
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -152,7 +153,7 @@ def _compile(steps: Any) -> list[CompiledStep]:
 
 def _run(compiled: list[CompiledStep], entity: Entity, transformer: str | None = None) -> list[Entity]:
     if not isinstance(entity, dict):
-        raise TransformError(f"The input must be a JSON object (an entity), not {_type_name(entity)}.",
+        raise TransformError(f"The input must be a JSON object (an entity), not {kind_of(entity)}.",
                              transformer=transformer)
     current = [entity]
     for step in compiled:
@@ -183,7 +184,7 @@ def trace_chain(steps: list[dict], entities: list[Entity]) -> tuple[list[Entity]
     compiled = _compile(steps)
     for entity in entities:
         if not isinstance(entity, dict):
-            raise TransformError(f"The input must be a JSON object (an entity), not {_type_name(entity)}.")
+            raise TransformError(f"The input must be a JSON object (an entity), not {kind_of(entity)}.")
     current = list(entities)
     counts = []
     for step in compiled:

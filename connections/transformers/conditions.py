@@ -5,8 +5,9 @@ import json
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from ..json_policy import kind_of
 from .errors import _fail, _Missing
-from .paths import Entity, _lookup, _type_name
+from .paths import Entity, _lookup
 
 FILTER_OPS = (
     ("equals", "equals"), ("not_equals", "does not equal"), ("contains", "contains"),
@@ -42,7 +43,7 @@ def _compare(left: Any, right: Any, key: str) -> int:
         return (ln > rn) - (ln < rn)
     if isinstance(left, str) and isinstance(right, str):  # ISO dates compare as text
         return (left > right) - (left < right)
-    raise _fail(key, f"cannot compare {_type_name(left)} ({json.dumps(left)}) with {json.dumps(right)}; "
+    raise _fail(key, f"cannot compare {kind_of(left)} ({json.dumps(left)}) with {json.dumps(right)}; "
                      "compare numbers with numbers or text with text.")
 
 
@@ -78,7 +79,7 @@ def _condition(cond: Mapping[str, Any], on_missing: str, fallback: Any) -> Calla
                 return any(_same(item, expected) for item in value)
             if isinstance(value, dict):
                 return isinstance(expected, str) and expected in value
-            raise _fail(key, f'holds {_type_name(value)}; "contains" needs a list or a text. Use "equals" '
+            raise _fail(key, f'holds {kind_of(value)}; "contains" needs a list or a text. Use "equals" '
                              "for single values.")
         if op in ("in", "not_in"):
             if not isinstance(expected, list):

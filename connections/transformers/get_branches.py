@@ -4,9 +4,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from ..json_policy import kind_of
 from .base import Field, Kind, StepFunction, _guard, _on_missing_fields, _reader
 from .errors import _fail
-from .paths import Entity, _lookup, _set, _type_name
+from .paths import Entity, _lookup, _set
 
 
 def _build_get_branches(settings: Mapping[str, Any]) -> StepFunction:
@@ -21,7 +22,7 @@ def _build_get_branches(settings: Mapping[str, Any]) -> StepFunction:
         if items is None:
             items = []
         if not isinstance(items, list):
-            raise _fail(key, f"holds {_type_name(items)}, not a list; get branches splits a list into one "
+            raise _fail(key, f"holds {kind_of(items)}, not a list; get branches splits a list into one "
                              "entity per item. Point it at a list (e.g. \"lines\").")
         kept = {k: _lookup(entity, k) for k in keep}
         out = []

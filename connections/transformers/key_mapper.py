@@ -4,9 +4,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from ..json_policy import kind_of
 from .base import Field, Kind, StepFunction, _guard, _on_missing_fields
 from .errors import _Conflict
-from .paths import _lookup, _set, _type_name
+from .paths import _lookup, _set
 
 
 def _build_key_mapper(settings: Mapping[str, Any]) -> StepFunction:
@@ -16,7 +17,7 @@ def _build_key_mapper(settings: Mapping[str, Any]) -> StepFunction:
 
     def rename(obj: Any) -> dict:
         if not isinstance(obj, dict):
-            raise _Conflict(base or "(the entity)", f"holds {_type_name(obj)}; the key mapper renames the keys "
+            raise _Conflict(base or "(the entity)", f"holds {kind_of(obj)}; the key mapper renames the keys "
                                                     "of an object. Point it at an object.")
         out = {}
         for k, v in obj.items():

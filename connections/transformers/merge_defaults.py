@@ -4,9 +4,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from ..json_policy import kind_of
 from .base import Field, Kind, StepFunction, _guard
 from .errors import _Conflict, _Missing
-from .paths import Entity, _lookup, _set, _type_name
+from .paths import Entity, _lookup, _set
 
 
 def _deep_merge(defaults: Any, data: Any) -> Any:
@@ -35,7 +36,7 @@ def _build_merge_defaults(settings: Mapping[str, Any]) -> StepFunction:
         except _Missing:
             current = {}
         if not isinstance(current, dict):
-            raise _Conflict(base, f"holds {_type_name(current)}; defaults merge into an object.")
+            raise _Conflict(base, f"holds {kind_of(current)}; defaults merge into an object.")
         return [_set(entity, base, _deep_merge(defaults, current))]
 
     return _guard(settings)(merge_at)

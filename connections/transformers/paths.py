@@ -4,6 +4,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any
 
+from ..json_policy import kind_of
 from .errors import _Conflict, _fail, _Missing
 
 Entity = dict[str, Any]
@@ -15,22 +16,6 @@ _MISSING = object()
 def _parse(path: str) -> tuple[str, ...]:
     """Split a dotted key. Cached: a chain reads the same few keys millions of times."""
     return tuple(path.split("."))
-
-
-def _type_name(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, int | float):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, list):
-        return "a list"
-    if isinstance(value, dict):
-        return "an object"
-    return type(value).__name__
 
 
 def _index(seg: str) -> int | None:
@@ -70,7 +55,7 @@ def _lookup(entity: Any, path: str) -> Any:
             node = node[seg]
         else:
             where = ".".join(parts[:depth])
-            raise _Missing(path, f'"{where}" holds {_type_name(node)}, so it has no "{seg}".')
+            raise _Missing(path, f'"{where}" holds {kind_of(node)}, so it has no "{seg}".')
     return node
 
 
@@ -116,7 +101,7 @@ def _set_in(node: Any, parts: tuple[str, ...], i: int, value: Any, path: str) ->
             new_list[idx] = _set_in(child, parts, i + 1, value, path)
         return new_list
     where = ".".join(parts[:i])
-    raise _Conflict(path, f'"{where}" holds {_type_name(node)}, so "{seg}" cannot be written inside it. '
+    raise _Conflict(path, f'"{where}" holds {kind_of(node)}, so "{seg}" cannot be written inside it. '
                           "Write to another key, or remove or overwrite that one first.")
 
 
@@ -158,6 +143,6 @@ def _delete(entity: Entity, path: str) -> Entity:
             else:
                 new_list[idx] = walk(node[idx], i + 1)
             return new_list
-        raise _Missing(path, f'"{".".join(parts[:i])}" holds {_type_name(node)}, so it has no "{seg}".')
+        raise _Missing(path, f'"{".".join(parts[:i])}" holds {kind_of(node)}, so it has no "{seg}".')
 
     return walk(entity, 0)

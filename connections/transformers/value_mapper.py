@@ -5,9 +5,10 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+from ..json_policy import kind_of
 from .base import Field, Kind, StepFunction, _guard, _on_missing_fields, _reader
 from .errors import _fail
-from .paths import _MISSING, Entity, _set, _type_name
+from .paths import _MISSING, Entity, _set
 
 
 def _lookup_form(value: Any) -> str:
@@ -27,7 +28,7 @@ def _build_value_mapper(settings: Mapping[str, Any]) -> StepFunction:
     def map_value(entity: Entity) -> list[Entity]:
         value = read(entity)
         if isinstance(value, dict | list):
-            raise _fail(key, f"holds {_type_name(value)}; the value mapper maps single values. "
+            raise _fail(key, f"holds {kind_of(value)}; the value mapper maps single values. "
                              "Point it at a text, number or boolean key.")
         found = mapping.get(_lookup_form(value), _MISSING)
         if found is _MISSING:
