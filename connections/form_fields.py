@@ -11,15 +11,19 @@ from .models import Transformer
 
 
 class JSONObjectField(forms.CharField):
-    """A JSON object typed in a textarea. Errors say where (line, column) and keep the text."""
+    """A JSON object typed in a textarea. Errors say where (line, column) and keep the text.
+
+    `example` is shown when something else than an object is typed; `rows` is the textarea's height.
+    """
 
     widget = forms.Textarea
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, example: str = "{...}", rows: int = 8, **kwargs: Any) -> None:
         kwargs.setdefault("required", False)
         kwargs.setdefault("strip", False)
         super().__init__(*args, **kwargs)
-        self.widget.attrs.update({"class": "json", "spellcheck": "false", "rows": 8})
+        self.example = example
+        self.widget.attrs.update({"class": "json", "spellcheck": "false", "rows": rows})
 
     def prepare_value(self, value: Any) -> Any:
         if isinstance(value, dict | list):
@@ -43,8 +47,8 @@ class JSONObjectField(forms.CharField):
         except json_policy.Unstorable as exc:
             raise forms.ValidationError(unstorable_message(exc), code="unstorable") from None
         if not isinstance(parsed, dict):
-            raise forms.ValidationError("Must be a JSON object ({...}), not %(kind)s.", code="not_object",
-                                        params={"kind": json_policy.kind_of(parsed)})
+            raise forms.ValidationError("Must be a JSON object (%(example)s), not %(kind)s.", code="not_object",
+                                        params={"example": self.example, "kind": json_policy.kind_of(parsed)})
         return parsed
 
     def has_changed(self, initial: Any, data: Any) -> bool:

@@ -1,16 +1,14 @@
 """The settings forms of create-or-update (outgoing) and incremental fetch (incoming), with per-platform prefills."""
 from __future__ import annotations
 
-import json
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import jmespath
 from django import forms
 from jmespath.exceptions import JMESPathError
 
-from connections import json_policy
 from connections.catalog import find_entity, platform_or_none
-from connections.form_fields import unstorable_message
+from connections.form_fields import JSONObjectField
 from storages.models import Storage
 
 from .models import CreateOrUpdate, Watermark
@@ -74,27 +72,6 @@ def prefill(outgoing) -> dict:
     }
 
 
-class JSONObjectField(forms.CharField):
-    widget = forms.Textarea(attrs={"rows": 3, "class": "json", "spellcheck": "false"})
-
-    def prepare_value(self, value):
-        return json_policy.for_display(value) if isinstance(value, dict) else value
-
-    def to_python(self, value):
-        text = (value or "").strip()
-        if not text:
-            return {}
-        try:
-            parsed = json_policy.loads(text)
-        except json.JSONDecodeError as exc:
-            raise forms.ValidationError(f"Not valid JSON: line {exc.lineno}, column {exc.colno}: {exc.msg}.") from None
-        except json_policy.Unstorable as exc:  # NaN, 1e309, "\ud800", 5,000 levels: see json_policy
-            raise forms.ValidationError(unstorable_message(exc)) from None
-        if not isinstance(parsed, dict):
-            raise forms.ValidationError('Must be a JSON object, e.g. {"term": "&{payload.name}"}.')
-        return parsed
-
-
 def _check_jmespath(value: str) -> str:
     try:
         jmespath.compile(value)
@@ -106,7 +83,7 @@ def _check_jmespath(value: str) -> str:
 
 class CreateOrUpdateForm(forms.ModelForm):
     new_storage = "__new__"
-    lookup_query = JSONObjectField(required=False, label="Lookup query",
+    lookup_query = JSONObjectField(label="Lookup query", rows=3, example='e.g. {"term": "&{payload.name}"}',
                                    help_text="Query parameters of the lookup; placeholders read the task's data, "
                                              "and &{source_id} is the source id.")
 

@@ -37,6 +37,26 @@ def test_outgoing_page_names_a_path_parameter_that_does_not_exist(signed_in, sou
     assert "has the path parameters: id" in text and "Not a valid path" in text
 
 
+def test_outgoing_page_says_what_is_wrong_with_the_lookup_query_and_keeps_it(signed_in, source, destination):
+    """The lookup query is the configuration forms' JSON field: line and column, the kind typed, an example."""
+    sync = build_sync(source, destination)
+    url = reverse("sync:outgoing", args=[sync.outgoing.pk])
+    data = {"enabled": "on", "update_entity": "PUT /v1/organizations/{id}", "id_parameter": "id",
+            "storage": sync.storage.pk, "source_key": "&{idcustomer}", "response_id_path": "data.id",
+            "lookup_entity": "GET /v1/organizations/search", "lookup_id_path": "data.items[0].item.id"}
+    expected = {
+        '{"term": \n &{payload.name}}': "Invalid JSON at line 2, column 2: Expecting value.",
+        '["&{payload.name}"]': 'Must be a JSON object (e.g. {"term": "&{payload.name}"}), not a list.',
+        '{"term": NaN}': "This JSON can't be saved: it holds NaN at “term”: JSON has no NaN or Infinity "
+                         "(nor numbers beyond ±1.8e308).",
+    }
+    for typed, message in expected.items():
+        response = signed_in.post(url, {**data, "lookup_query": typed})
+        assert response.status_code == 200
+        assert response.context["form"].errors["lookup_query"] == [message]
+        assert response.context["form"]["lookup_query"].value() == typed  # shown again as typed
+
+
 def test_incoming_page_adds_the_filter_shows_the_watermark_and_resets_it(signed_in, source, destination):
     sync = build_sync(source, destination)
     sync.incoming.request_parameters = {}
