@@ -15,6 +15,14 @@ from tests.conftest import PASSWORD
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
+def _password_step(page: Page, user) -> None:
+    """The sign-in page's first step (user name and password); two-factor then asks for a code."""
+    page.fill("#id_username", user.username)
+    page.fill("#id_password", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url("**/accounts/login/code/")
+
+
 def test_turn_on_sign_out_sign_in_with_a_code(page: Page, consultant, settings):
     settings.OTP_TOTP_THROTTLE_FACTOR = 0  # a wrong code then the right one at once (back-off: unit tests)
     settings.OTP_STATIC_THROTTLE_FACTOR = 0
@@ -38,10 +46,7 @@ def test_turn_on_sign_out_sign_in_with_a_code(page: Page, consultant, settings):
 
     page.get_by_role("button", name="Sign out").click()
     page.wait_for_url("**/accounts/login/")
-    page.fill("#id_username", consultant.username)
-    page.fill("#id_password", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url("**/accounts/login/code/")
+    _password_step(page, consultant)
     expect(page.locator("h1")).to_have_text("Two-factor code")
 
     page.fill("#id_code", wrong_code(secret))
@@ -50,10 +55,7 @@ def test_turn_on_sign_out_sign_in_with_a_code(page: Page, consultant, settings):
     page.goto("/connections/routes/")  # still not signed in
     page.wait_for_url("**/accounts/login/**")
 
-    page.fill("#id_username", consultant.username)
-    page.fill("#id_password", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url("**/accounts/login/code/")
+    _password_step(page, consultant)
     page.fill("#id_code", code_from_secret(secret, 1))  # the next code: the set-up's code is used up
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_url(lambda url: "/accounts/login" not in url)
@@ -62,10 +64,7 @@ def test_turn_on_sign_out_sign_in_with_a_code(page: Page, consultant, settings):
     # Signing in without the phone: a recovery code read from the set-up page, once.
     page.get_by_role("button", name="Sign out").click()
     page.wait_for_url("**/accounts/login/")
-    page.fill("#id_username", consultant.username)
-    page.fill("#id_password", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url("**/accounts/login/code/")
+    _password_step(page, consultant)
     page.get_by_text("No phone at hand? Use a recovery code").click()
     page.fill("#id_recovery_code", recovery[3])
     page.get_by_role("button", name="Use recovery code").click()
