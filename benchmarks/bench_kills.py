@@ -25,23 +25,16 @@ import argparse
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-BASE_DIR = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(BASE_DIR))
+from support import BASE_DIR, free_port
+
 SCENARIOS = ["baseline", "worker", "pool", "supervisor", "all", "sigterm", "all-in-run"]
 RECOVERY_BUDGET = 20 * 60  # seconds; beyond it the run counts its unfinished tasks as stuck
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Start:

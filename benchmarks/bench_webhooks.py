@@ -33,7 +33,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -42,16 +41,12 @@ import time
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
+from support import free_port
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(BASE_DIR))
 SECRET = "bench-webhook-secret-8c1f0d7e"
 IDENTIFIER = "bench-picqer-orders"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def events(count: int = 500) -> list[tuple[bytes, str]]:

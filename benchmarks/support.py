@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -20,6 +21,13 @@ if str(BASE_DIR) not in sys.path:
 def load() -> str:
     """The machine's load average (1, 5, 15 min): every benchmark prints it, the cores are shared."""
     return ", ".join(f"{x:.1f}" for x in os.getloadavg())
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on now, for a server the benchmark starts."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 def configure(tmp: Path, **extra: str) -> dict:
