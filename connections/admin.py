@@ -11,6 +11,7 @@ from django.db.models import Q
 from alumio_lite.big_tables import BigTableAdmin, ChoicesFilter
 
 from . import json_policy, task_search
+from .form_fields import unstorable_message
 from .models import (
     Incoming,
     IncomingTransformer,
@@ -33,7 +34,7 @@ class PolicyJSONField(forms.JSONField):
             try:
                 json_policy.loads(value)
             except json_policy.Unstorable as exc:
-                raise forms.ValidationError(f"This JSON can't be saved: it holds {exc}.", code="unstorable") from None
+                raise forms.ValidationError(unstorable_message(exc), code="unstorable") from None
             except ValueError:
                 pass  # not JSON at all: the admin's own message
         return super().to_python(value)
