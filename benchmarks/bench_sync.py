@@ -20,24 +20,11 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-BASE_DIR = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(BASE_DIR))
-
-
-def configure(tmp: Path) -> None:
-    os.environ.setdefault("HTTP_RATE_BUDGET", "0")  # the fakes enforce no limit (bench_rate_budget measures it)
-    os.environ.update({
-        "ALUMIO_VAR_DIR": str(tmp / "var"),
-        "DATABASE_URL": os.environ.get("BENCH_DATABASE_URL", f"sqlite:///{tmp / 'bench.sqlite3'}"),
-        "DJANGO_SETTINGS_MODULE": "alumio_lite.settings",
-        "LOG_LEVEL": "WARNING",
-        "ALLOW_PRIVATE_NETWORK": "1",  # the fakes listen on 127.0.0.1
-    })
+from support import configure
 
 
 def one_setup(name: str, records: int, changed: int, incremental: bool, create_or_update: bool = True) -> dict:
@@ -151,7 +138,7 @@ def main() -> None:
     changed = max(1, int(args.records * args.changed))
 
     with tempfile.TemporaryDirectory() as tmp:
-        configure(Path(tmp))
+        configure(Path(tmp), ALLOW_PRIVATE_NETWORK="1")  # the fakes listen on 127.0.0.1
         import django
 
         django.setup()
