@@ -88,6 +88,12 @@ def write(table: str, columns: list[str], rows) -> None:
             cursor.connection.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", rows)
 
 
+def next_id(table: str) -> int:
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT COALESCE(MAX(id), 0) + 1 FROM {table}")
+        return cursor.fetchone()[0]
+
+
 def seed_runs(count: int, incomings: list[int], now: datetime, rng: random.Random) -> tuple[int, int]:
     columns = ["incoming_id", "status", "trigger", "pages", "entities", "filtered", "tasks_created", "error",
                "error_step", "cancel_requested", "worker", "heartbeat_at", "created_at", "started_at", "finished_at"]
@@ -135,7 +141,10 @@ def seed_tasks(count: int, routes: list[int], runs: tuple[int, int], now: dateti
         write("connections_task", columns, rows)
 
 
-def seed_logs(count: int, client_id: int, now: datetime, rng: random.Random) -> None:
+def seed_logs(count: int, client_id: int, tasks: tuple[int, int], runs: tuple[int, int], now: datetime,
+              rng: random.Random) -> None:
+    """As seed_sql.seed_logs: a fifth are a fetch's GETs (linked to a run), the rest a publication's POSTs
+    (linked to a task); both of what was made at the log's time (the logs cover the last 14 of 30 days)."""
     columns = ["client_id", "run_id", "task_id", "method", "url", "status", "duration_ms", "request_headers",
                "request_body", "response_headers", "response_body", "error", "created_at"]
     request_body = json.dumps({"name": "Customer", "notes": "y" * 500})
@@ -149,7 +158,12 @@ def seed_logs(count: int, client_id: int, now: datetime, rng: random.Random) -> 
             i = start + j
             at = now - timedelta(seconds=(count - i) * 14 * 86400 / count)
             status = statuses[j]
-            rows.append((client_id, None, None, "POST", f"https://shop.picqer.com/api/v1/customers?n={i}",
+            made = (16 + 14 * i / count) / 30
+            fetch = i % 5 == 0
+            run = runs[0] + int((runs[1] - runs[0]) * made) if fetch else None
+            task = None if fetch else tasks[0] + int((tasks[1] - tasks[0]) * made)
+            rows.append((client_id, run, task, "GET" if fetch else "POST",
+                         f"https://shop.picqer.com/api/v1/customers?n={i}",
                          None if status is None else str(status), 120, headers, request_body, headers,
                          response_body, "Connection refused" if status is None else "", ts(at)))
         write("clients_requestlog", columns, rows)
@@ -213,10 +227,11 @@ def python_side(args, runs: int, logs: int, client, routes, now, rng, started) -
     first_last = seed_runs(max(runs, 1), [r.incoming_id for r in routes], now, rng)
     print(f"  runs:         {time.perf_counter() - started:7.1f} s", flush=True)
     mark = time.perf_counter()
+    first_task = next_id("connections_task")
     seed_tasks(args.tasks, [r.pk for r in routes], first_last, now, rng)
     print(f"  tasks:        {time.perf_counter() - mark:7.1f} s", flush=True)
     mark = time.perf_counter()
-    seed_logs(logs, client.pk, now, rng)
+    seed_logs(logs, client.pk, (first_task, next_id("connections_task") - 1), first_last, now, rng)
     print(f"  request logs: {time.perf_counter() - mark:7.1f} s", flush=True)
 
 

@@ -153,6 +153,12 @@ class RequestLog(models.Model):
         indexes = [
             models.Index(fields=["client", "id"], name="requestlog_client_newest"),
             models.Index(fields=["id"], name="requestlog_unsuccessful", condition=REQUEST_LOG_UNSUCCESSFUL),
+            # A task's logs in the order they were sent (the task page). Partial: logs of a fetch have
+            # no task, and SQLite's statistics count all those NULLs as one value, so on a table of
+            # mostly fetch logs the plain task_id index looked useless and the page read the whole
+            # table in created_at order (2.3 s at 1.5M logs). `task_id = n` implies the condition.
+            models.Index(fields=["task", "created_at", "id"], name="requestlog_task_order",
+                         condition=models.Q(task__isnull=False)),
         ]
 
     def __str__(self) -> str:

@@ -141,9 +141,14 @@ def task_bulk(request: HttpRequest) -> HttpResponse:
     return redirect(back)
 
 
+def task_logs(task: Task):
+    """The task's request logs in the order they were sent: one range of requestlog_task_order."""
+    return task.request_logs.order_by("created_at", "pk")
+
+
 def task_detail(request: HttpRequest, pk: int) -> HttpResponse:
     task = get_object_or_404(Task.objects.select_related("route", "run", "route__outgoing"), pk=pk)
-    logs = task.request_logs.order_by("created_at", "pk")
+    logs = task_logs(task)
     response_json = None
     if task.response_body:
         try:
